@@ -1,0 +1,1 @@
+"""Code every ChannelBridge service shares: settings, database, events, outbox, consumers, web plumbing."""

@@ -1,0 +1,142 @@
+"""The outbox relay: publishes committed events to Kafka in commit order and marks them published.
+
+One relay per service schema is active at a time (a Postgres advisory lock elects it), so events of one
+key are never published out of order by two replicas. While the broker is down the relay keeps the
+events and retries with exponential backoff; a batch that fails part-way is sent again whole, and the
+consumers' inbox absorbs the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import asyncpg
+import structlog
+from sqlalchemy.engine import make_url
+
+from shared.db.migrations import advisory_key
+from shared.events.registry import all_topics
+from shared.messaging.kafka import ensure_topics, make_producer
+from shared.messaging.outbox import notify_channel
+from shared.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+_FETCH = """
+SELECT id, topic, key, event FROM outbox
+WHERE published_at IS NULL ORDER BY seq LIMIT $1
+"""
+_MARK_PUBLISHED = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])"
+_MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])"
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        settings: Settings,
+        schema: str,
+        *,
+        idle_poll_s: float = 1.0,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self._settings = settings
+        self._schema = schema
+        self._idle_poll_s = idle_poll_s
+        self._max_backoff_s = max_backoff_s
+        self._wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until cancelled: wait for leadership, then publish; reconnect after any database failure."""
+        while True:
+            try:
+                await self._run_as_leader()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox.relay_crashed", schema=self._schema)
+                await asyncio.sleep(1.0)
+
+    async def _run_as_leader(self) -> None:
+        conn = await asyncpg.connect(
+            asyncpg_dsn(self._settings.database_url), server_settings={"search_path": self._schema}
+        )
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", advisory_key(f"relay:{self._schema}")):
+                await asyncio.sleep(2.0)  # noqa: ASYNC110 -- another replica relays; poll for its lock
+            await conn.add_listener(notify_channel(self._schema), lambda *_: self._wakeup.set())
+            log.info("outbox.relay_leader", schema=self._schema)
+            await self._publish_loop(conn)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.close(timeout=2))
+
+    async def _publish_loop(self, conn: asyncpg.Connection) -> None:
+        producer = None
+        backoff = 0.1
+        try:
+            while True:
+                rows = await conn.fetch(_FETCH, self._settings.outbox_batch_size)
+                OUTBOX_PENDING.labels(self._schema).set(len(rows))
+                if not rows:
+                    self._wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
+                    continue
+                try:
+                    if producer is None:
+                        producer = await self._start_producer()
+                    await asyncio.wait_for(self._send(producer, rows), timeout=30)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    OUTBOX_FAILURES.labels(self._schema).inc()
+                    log.warning("outbox.publish_failed", schema=self._schema, events=len(rows),
+                                error=repr(exc), retry_in_s=backoff)
+                    await conn.execute(_MARK_FAILED, [r["id"] for r in rows], repr(exc)[:500])
+                    if producer is not None:
+                        with contextlib.suppress(Exception):
+                            await producer.stop()
+                        producer = None
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff_s)
+                    continue
+                await conn.execute(_MARK_PUBLISHED, [r["id"] for r in rows])
+                OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
+                backoff = 0.1
+        finally:
+            if producer is not None:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+
+    async def _start_producer(self):
+        # (Re)creating topics first matters after a dev-broker restart, where auto-created topics break.
+        await ensure_topics(self._settings, all_topics())
+        producer = make_producer(self._settings)
+        try:
+            await producer.start()
+        except Exception:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        return producer
+
+    @staticmethod
+    async def _send(producer, rows) -> None:
+        futures = []
+        for row in rows:
+            # asyncpg hands jsonb back as text: publish it as stored, no re-serialisation.
+            event = row["event"]
+            value = event.encode() if isinstance(event, str) else json.dumps(event).encode()
+            headers = [("ce_id", str(row["id"]).encode()), ("ce_type", row["topic"].encode()),
+                       ("content-type", b"application/cloudevents+json")]
+            futures.append(await producer.send(
+                row["topic"], value, key=row["key"].encode(), headers=headers
+            ))
+        await asyncio.gather(*futures)

@@ -1,0 +1,58 @@
+"""Process settings, read from `CB_*` environment variables (pydantic-settings).
+
+One class for every service keeps the names in one place; a service reads only the fields it needs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CB_", extra="ignore")
+
+    environment: str = Field("dev", description="dev | test | prod; dev relaxes nothing security-relevant")
+    service_name: str = "channelbridge"
+    log_level: str = "INFO"
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/channelbridge"
+    db_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 6
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+
+    # HMAC key the gateway signs caller identity with; services trust identity headers only with it.
+    internal_secret: SecretStr = SecretStr("")
+    # AES-GCM keys for secrets at rest: "kid:base64key,kid2:base64key"; the first one encrypts.
+    encryption_keys: SecretStr = SecretStr("")
+
+    gateway_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    auth_url: str = "http://127.0.0.1:8001"
+    orders_url: str = "http://127.0.0.1:8002"
+    listings_url: str = "http://127.0.0.1:8003"
+    fulfilment_url: str = "http://127.0.0.1:8004"
+
+    jwt_issuer: str = "channelbridge"
+    jwt_audience: str = "channelbridge-api"
+    access_token_ttl_s: int = 3600
+    jwks_cache_ttl_s: int = 300
+
+    rate_limit: str = Field("100/second", description="per API client, in `limits` notation")
+    rate_limit_storage_uri: str = Field("memory://", description="memory:// or redis://… to share across replicas")
+    upstream_timeout_s: float = 30.0
+
+    bootstrap_admin_client_id: str | None = None
+    bootstrap_admin_client_secret: SecretStr | None = None
+
+    outbox_batch_size: int = 500
+    consumer_max_attempts: int = 3
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""HTTP plumbing every service shares: identity from the gateway, request ids, errors, health, metrics."""

@@ -1,0 +1,53 @@
+"""ASGI middleware: request id in logs and responses, Prometheus request metrics."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import structlog
+
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = structlog.get_logger(__name__)
+
+
+class RequestContextMiddleware:
+    """Binds the request id (taken from `X-Request-ID` or minted) to logs and echoes it in the response."""
+
+    def __init__(self, app, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        raw_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = raw_id if raw_id and len(raw_id) <= 128 and raw_id.isprintable() else str(uuid.uuid4())
+        if raw_id != request_id:
+            scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
+                                          (b"x-request-id", request_id.encode())]}
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(self.service, scope["method"], path, status_holder["status"]).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], path).observe(elapsed)
+            if path not in ("/healthz", "/readyz", "/metrics"):
+                log.info("http.request", method=scope["method"], path=scope["path"],
+                         status=status_holder["status"], ms=round(elapsed * 1000, 1))
+            structlog.contextvars.unbind_contextvars("request_id")

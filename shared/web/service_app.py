@@ -1,0 +1,86 @@
+"""The one way a ChannelBridge service is assembled: FastAPI app + lifespan wiring.
+
+On start a service migrates its own schema, then runs its outbox relay and its consumer runner (and
+any background jobs it declares) beside the HTTP API; on stop it cancels them and closes the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import create_engine_for_schema, migrate_to_head, session_factory
+from shared.logging import configure_logging
+from shared.messaging.consumer import ConsumerRunner, Handler
+from shared.messaging.relay import OutboxRelay
+from shared.settings import Settings, get_settings
+from shared.web import health
+from shared.web.middleware import RequestContextMiddleware
+from shared.web.problems import install_problem_handlers
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    name: str  # also the schema, the consumer group and the CloudEvents source
+    title: str
+    migrations_dir: Path
+    metadata: MetaData
+    routers: list[APIRouter] = field(default_factory=list)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+    background: list[Callable[[FastAPI], Awaitable[None]]] = field(default_factory=list)
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings = settings.model_copy(update={"service_name": spec.name})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level)
+        engine = create_engine_for_schema(settings.database_url, spec.name, pool_size=settings.db_pool_size)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        await migrate_to_head(engine, spec.migrations_dir, spec.name, spec.metadata)
+        if spec.on_startup is not None:
+            await spec.on_startup(app)
+        runner = ConsumerRunner(settings, group_id=spec.name, handlers=spec.handlers, sessions=app.state.sessions)
+        jobs = [OutboxRelay(settings, spec.name).run(), runner.run(), *(job(app) for job in spec.background)]
+        tasks = [asyncio.create_task(job) for job in jobs]
+        log.info("service.started", service=spec.name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await engine.dispose()
+            log.info("service.stopped", service=spec.name)
+
+    app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: a session on the service's own schema; the handler decides when to commit."""
+    async with request.app.state.sessions() as session:
+        yield session
