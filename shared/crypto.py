@@ -38,7 +38,10 @@ class SecretBox:
             kid, sep, material = item.partition(":")
             if not sep or not kid or "." in kid:
                 raise SecretBoxError("CB_ENCRYPTION_KEYS: each entry must be 'kid:base64key' (kid without '.')")
-            key = _b64d(material)
+            try:
+                key = _b64d(material)
+            except ValueError:
+                key = b""
             if len(key) != 32:
                 raise SecretBoxError(f"CB_ENCRYPTION_KEYS: key {kid!r} must be 32 bytes")
             self._keys[kid] = AESGCM(key)
@@ -57,8 +60,8 @@ class SecretBox:
         key = self._keys.get(kid)
         if key is None:
             raise SecretBoxError(f"no key {kid!r} configured to open this secret")
-        raw = _b64d(body)
         try:
+            raw = _b64d(body)
             return key.decrypt(raw[:12], raw[12:], context.encode()).decode()
         except Exception as exc:  # InvalidTag: wrong key, context or tampered value
             raise SecretBoxError("secret could not be opened (wrong key or tampered value)") from exc

@@ -57,3 +57,53 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0
         if time.monotonic() > deadline:
             raise AssertionError(f"condition {getattr(check, '__name__', check)} not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+ADMIN_CLIENT_ID = "test-admin"
+ADMIN_CLIENT_SECRET = "test-admin-secret-0123456789"
+TEST_RATE_LIMIT = "40/second"
+
+
+def stack_env(settings: Settings) -> dict[str, str]:
+    return {
+        "CB_ENVIRONMENT": "test",
+        "CB_DATABASE_URL": settings.database_url,
+        "CB_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "CB_KAFKA_TOPIC_PARTITIONS": str(settings.kafka_topic_partitions),
+        "CB_INTERNAL_SECRET": settings.internal_secret.get_secret_value(),
+        "CB_ENCRYPTION_KEYS": settings.encryption_keys.get_secret_value(),
+        "CB_BOOTSTRAP_ADMIN_CLIENT_ID": ADMIN_CLIENT_ID,
+        "CB_BOOTSTRAP_ADMIN_CLIENT_SECRET": ADMIN_CLIENT_SECRET,
+        "CB_RATE_LIMIT": TEST_RATE_LIMIT,
+        "CB_LOG_LEVEL": "INFO",
+    }
+
+
+def _start_stack(settings: Settings, infra_dir: Path, names: set[str] | None = None):
+    from dataclasses import replace
+
+    from shared.devstack.processes import free_port
+    from shared.devstack.stack import Stack, default_components
+
+    components = [replace(c, port=free_port()) for c in default_components()]
+    if names is not None:
+        components = [c for c in components if c.name in names]
+    stack = Stack(env=stack_env(settings), components=components, log_dir=infra_dir / "logs")
+    stack.start()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def stack(settings, infra_dir):
+    """The whole stack (services + gateway) as real processes on free ports, for the session."""
+    running = _start_stack(settings, infra_dir)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_only(settings, infra_dir):
+    """Only the auth service, for tests that talk to it directly (with gateway-signed identity headers)."""
+    running = _start_stack(settings, infra_dir / "auth-only", {"auth"})
+    yield running
+    running.stop()

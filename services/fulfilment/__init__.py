@@ -1,0 +1,1 @@
+"""The fulfilment service (see DESIGN.md for what it owns)."""

@@ -1,0 +1,137 @@
+"""The gateway app: `uvicorn services.gateway.main:app`.
+
+Every public request goes through `gateway`: match the route table, authenticate (JWT verified
+locally), authorize the route's scope, rate-limit per client, then stream it to the owning service
+with the caller's identity in signed headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.responses import Response
+
+from services.gateway import openapi
+from services.gateway.proxy import forward, upstream_headers
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.routes import SERVICES, MethodNotAllowed, RouteNotFound, match
+from services.gateway.tokens import InvalidToken, TokenVerifier
+from shared.logging import configure_logging
+from shared.settings import Settings, get_settings
+from shared.web.health import healthz, metrics
+from shared.web.identity import REQUEST_ID, identity_headers
+from shared.web.middleware import RequestContextMiddleware
+from shared.web.problems import install_problem_handlers, problem_response
+
+log = structlog.get_logger(__name__)
+
+SCOPES = ["connections:read", "connections:write", "orders:read", "orders:write", "listings:read",
+          "listings:write", "fulfilment:write", "admin"]
+
+
+def service_urls(settings: Settings) -> dict[str, str]:
+    return {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = (settings or get_settings()).model_copy(update={"service_name": "gateway"})
+    urls = service_urls(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", settings.log_level)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        timeout = httpx.Timeout(settings.upstream_timeout_s, connect=5.0)
+        async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
+            app.state.http = http
+            app.state.verifier = TokenVerifier(http, f"{urls['auth']}/.well-known/jwks.json",
+                                               issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                               cache_ttl_s=settings.jwks_cache_ttl_s)
+            app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage_uri)
+            yield
+
+    app = FastAPI(title="ChannelBridge gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware, service="gateway")
+    install_problem_handlers(app)
+    app.add_api_route("/healthz", healthz, include_in_schema=False)
+    app.add_api_route("/metrics", metrics, include_in_schema=False)
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready only when every service is: the gateway alone cannot serve anything."""
+        http: httpx.AsyncClient = request.app.state.http
+
+        async def probe(url: str) -> str:
+            try:
+                return "ok" if (await http.get(f"{url}/readyz", timeout=3.0)).status_code == 200 else "not ready"
+            except httpx.HTTPError:
+                return "unreachable"
+
+        states = dict(zip(urls, await asyncio.gather(*(probe(u) for u in urls.values())), strict=True))
+        ready = all(s == "ok" for s in states.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "services": states},
+                            status_code=200 if ready else 503)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request) -> JSONResponse:
+        documents = await openapi.fetch_documents(request.app.state.http, urls)
+        return JSONResponse(openapi.merge(documents, scopes=SCOPES))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="ChannelBridge API")
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def gateway(request: Request) -> Response:
+        try:
+            route = match(request.method, request.url.path)
+        except RouteNotFound:
+            return problem_response(404, f"no route for {request.url.path}", type_="not-found")
+        except MethodNotAllowed as exc:
+            return problem_response(405, f"{request.method} not allowed here", headers={"Allow": ", ".join(exc.allowed)})
+
+        extra: dict[str, str] = {}
+        if route.public:
+            limit_key = f"ip:{request.client.host if request.client else 'unknown'}"
+        else:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return _unauthorized("a bearer token is required")
+            try:
+                identity = await request.app.state.verifier.verify(token.strip())
+            except InvalidToken as exc:
+                log.info("gateway.token_rejected", reason=str(exc))
+                return _unauthorized("the bearer token is invalid or expired")
+            except httpx.HTTPError:
+                return problem_response(503, "signing keys unavailable", type_="auth-unavailable")
+            if route.scope and route.scope not in identity.scopes:
+                return problem_response(
+                    403, f"this operation needs the {route.scope!r} scope", type_="insufficient-scope",
+                    headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{route.scope}"'})
+            limit_key = f"client:{identity.client_id}"
+            extra = identity_headers(settings.internal_secret.get_secret_value(), identity,
+                                     request.headers.get(REQUEST_ID, ""))
+
+        retry_after = await request.app.state.limiter.acquire(limit_key)
+        if retry_after is not None:
+            return problem_response(429, "rate limit exceeded", type_="rate-limited",
+                                    headers={"Retry-After": str(retry_after)})
+        headers = upstream_headers(request, keep_authorization=route.public, extra=extra)
+        return await forward(request.app.state.http, request, urls[route.service], headers)
+
+    return app
+
+
+def _unauthorized(detail: str) -> Response:
+    return problem_response(401, detail, type_="unauthorized", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+app = create_app()

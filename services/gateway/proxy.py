@@ -1,0 +1,43 @@
+"""Streaming reverse proxy with a pooled httpx client: bodies flow through without being buffered."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from shared.web.identity import IDENTITY_HEADERS
+from shared.web.problems import problem_response
+
+# RFC 9110 §7.6.1 hop-by-hop headers, plus what the gateway sets itself.
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+               "transfer-encoding", "upgrade", "host"}
+_NEVER_FORWARDED = _HOP_BY_HOP | set(IDENTITY_HEADERS)
+
+
+def upstream_headers(request: Request, *, keep_authorization: bool, extra: dict[str, str]) -> list[tuple[str, str]]:
+    """Caller headers minus hop-by-hop and any identity headers the caller tried to set itself."""
+    dropped = _NEVER_FORWARDED if keep_authorization else _NEVER_FORWARDED | {"authorization"}
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
+    client = request.client.host if request.client else ""
+    forwarded_for = ", ".join(filter(None, (request.headers.get("x-forwarded-for"), client)))
+    return [*headers, ("x-forwarded-for", forwarded_for), *extra.items()]
+
+
+async def forward(http: httpx.AsyncClient, request: Request, base_url: str, headers: list[tuple[str, str]]) -> Response:
+    # raw_path keeps the caller's percent-encoding (an encoded '/' stays one path segment).
+    url = httpx.URL(base_url.rstrip("/") + request.scope["raw_path"].decode("latin-1"))
+    url = url.copy_with(query=request.url.query.encode() or None)
+    body = request.stream() if request.method not in ("GET", "HEAD", "DELETE", "OPTIONS") else None
+    upstream = http.build_request(request.method, url, headers=headers, content=body)
+    try:
+        response = await http.send(upstream, stream=True)
+    except httpx.TimeoutException:
+        return problem_response(504, "the service did not answer in time", type_="upstream-timeout")
+    except httpx.TransportError:
+        return problem_response(502, "the service is unreachable", type_="upstream-unavailable")
+    response_headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
+    response_headers.pop("x-request-id", None)  # the gateway's middleware sets it
+    return StreamingResponse(response.aiter_raw(), status_code=response.status_code, headers=response_headers,
+                             background=BackgroundTask(response.aclose))

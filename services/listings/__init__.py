@@ -1,0 +1,1 @@
+"""The listings service (see DESIGN.md for what it owns)."""

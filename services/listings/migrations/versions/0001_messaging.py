@@ -1,0 +1,22 @@
+"""Outbox and inbox tables for this service's schema.
+
+Revision ID: 0001
+Revises:
+"""
+
+from alembic import op
+
+from shared.messaging.tables import create_messaging_tables, drop_messaging_tables
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_messaging_tables(op)
+
+
+def downgrade() -> None:
+    drop_messaging_tables(op)

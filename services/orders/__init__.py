@@ -1,0 +1,1 @@
+"""The orders service (see DESIGN.md for what it owns)."""

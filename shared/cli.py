@@ -1,0 +1,41 @@
+"""`channelbridge`: ops and dev tasks."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="ChannelBridge ops and dev tasks.", no_args_is_help=True)
+
+
+@app.command()
+def run() -> None:
+    """Run the whole stack on the embedded default (Postgres + Tansu from wheels, data in .dev/)."""
+    from shared.devstack.run import run_dev_stack
+
+    run_dev_stack()
+
+
+@app.command("gen-encryption-key")
+def gen_encryption_key(kid: str = typer.Option("k1", help="key id stored beside each ciphertext")) -> None:
+    """Print a fresh value for CB_ENCRYPTION_KEYS (prepend it to rotate)."""
+    from shared.crypto import generate_key_spec
+
+    typer.echo(generate_key_spec(kid))
+
+
+@app.command()
+def asyncapi(output: str = typer.Option("docs/asyncapi.yaml", help="where to write the document")) -> None:
+    """Write the AsyncAPI 3 document of every event topic (generated from the payload models)."""
+    from pathlib import Path
+
+    import yaml
+
+    from shared.events.asyncapi import build_document
+
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(yaml.safe_dump(build_document(), sort_keys=False, allow_unicode=True))
+    typer.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    app()
