@@ -1,0 +1,1 @@
+"""Local emulators of marketplace APIs, used by tests and the dev stack."""
