@@ -6,7 +6,7 @@ import math
 import time
 
 from limits import parse
-from limits.aio.storage import storage_from_string
+from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
 
 

@@ -20,7 +20,7 @@ from tests.api_client import admin_token, bearer, new_tenant, token_for
 from tests.conftest import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET
 
 
-async def _real_signing_key(settings) -> ECKey:
+async def _real_signing_key(settings) -> tuple[ECKey, str]:
     """The auth service's active private key, opened from the database as only auth itself should."""
     engine = create_engine_for_schema(settings.database_url, "auth", pool_size=1)
     try:
@@ -31,7 +31,7 @@ async def _real_signing_key(settings) -> ECKey:
     finally:
         await engine.dispose()
     box = SecretBox(settings.encryption_keys.get_secret_value())
-    return ECKey.import_key(json.loads(box.open(row.private_jwk, context=row.kid)))
+    return ECKey.import_key(json.loads(box.open(row.private_jwk, context=row.kid))), row.kid
 
 
 def _claims(settings, **overrides) -> dict:
@@ -78,14 +78,14 @@ async def test_token_signed_by_unknown_key_is_401(gateway, settings):
 
 
 async def test_real_key_but_expired_wrong_audience_or_issuer_is_401(gateway, settings):
-    key = await _real_signing_key(settings)
-    good = jwt.encode({"alg": "ES256", "kid": key.kid}, _claims(settings), key)
+    key, kid = await _real_signing_key(settings)
+    good = jwt.encode({"alg": "ES256", "kid": kid}, _claims(settings), key)
     assert (await gateway.get("/v1/merchants", headers=bearer(good))).status_code == 200  # the control
     now = int(time.time())
     for bad in (_claims(settings, iat=now - 600, nbf=now - 600, exp=now - 60),
                 _claims(settings, aud="someone-else"),
                 _claims(settings, iss="https://evil.example")):
-        token = jwt.encode({"alg": "ES256", "kid": key.kid}, bad, key)
+        token = jwt.encode({"alg": "ES256", "kid": kid}, bad, key)
         assert (await gateway.get("/v1/merchants", headers=bearer(token))).status_code == 401, bad
 
 

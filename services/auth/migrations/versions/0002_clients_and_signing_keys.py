@@ -39,7 +39,7 @@ def upgrade() -> None:
     op.create_table(
         "signing_keys",
         sa.Column("kid", sa.Text, primary_key=True, comment="RFC 7638 thumbprint of the public key"),
-        sa.Column("private_jwk_sealed", sa.Text, nullable=False,
+        sa.Column("private_jwk", sa.Text, nullable=False,
                   comment="SecretBox-sealed private JWK, context = kid"),
         sa.Column("public_jwk", JSONB, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),

@@ -1,0 +1,40 @@
+"""The auth service app: `uvicorn services.auth.main:app`.
+
+On start (after migrations) it loads or creates the active signing key and ensures the bootstrap
+admin client, both under advisory locks so replicas starting together agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.auth import keys, service
+from services.auth.api import ROUTERS, install_error_handlers
+from services.auth.models import metadata
+from shared.crypto import SecretBox
+from shared.web.service_app import ServiceSpec, create_service_app
+
+
+async def prepare_auth(app: FastAPI) -> None:
+    settings = app.state.settings
+    box = SecretBox(settings.encryption_keys.get_secret_value())
+    app.state.signing_key = await keys.ensure_active_signing_key(app.state.sessions, box)
+    secret = settings.bootstrap_admin_client_secret
+    if settings.bootstrap_admin_client_id and secret is not None and secret.get_secret_value():
+        await service.ensure_bootstrap_admin(app.state.sessions, settings.bootstrap_admin_client_id,
+                                             secret.get_secret_value())
+
+
+SPEC = ServiceSpec(
+    name="auth",
+    title="ChannelBridge auth",
+    migrations_dir=Path(__file__).parent / "migrations",
+    metadata=metadata,
+    routers=ROUTERS,
+    on_startup=prepare_auth,
+)
+
+app = create_service_app(SPEC)
+install_error_handlers(app)
