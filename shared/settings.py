@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     kafka_topic_partitions: int = 6
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
+    # How long a fetch may wait for data. Kafka answers as soon as data arrives; Tansu holds every fetch for
+    # about half of this, so the client default (500 ms) would put a latency floor under every event.
+    kafka_fetch_max_wait_ms: int = 20
 
     # HMAC key the gateway signs caller identity with; services trust identity headers only with it.
     internal_secret: SecretStr = SecretStr("")
@@ -48,6 +51,20 @@ class Settings(BaseSettings):
 
     bootstrap_admin_client_id: str | None = None
     bootstrap_admin_client_secret: SecretStr | None = None
+
+    # Marketplaces: origins default to the real APIs; the dev stack and tests point them at sandbox/.
+    etsy_api_url: str = "https://openapi.etsy.com"
+    etsy_authorize_url: str = "https://www.etsy.com/oauth/connect"
+    etsy_token_url: str = "https://api.etsy.com/v3/public/oauth/token"
+    etsy_client_id: str = ""
+    etsy_client_secret: SecretStr = SecretStr("")
+    etsy_rate_per_second: float = 10.0
+    etsy_scopes: str = "transactions_r transactions_w listings_r listings_w shops_r"
+
+    order_sync_interval_s: float = 60.0
+    order_sync_overlap_s: int = 600
+    marketplace_timeout_s: float = 20.0
+    marketplace_max_retries: int = 5
 
     outbox_batch_size: int = 500
     consumer_max_attempts: int = 3

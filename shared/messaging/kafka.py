@@ -39,6 +39,7 @@ def make_consumer(settings: Settings, group_id: str, topics: list[str]) -> AIOKa
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         request_timeout_ms=max(40_000, settings.kafka_session_timeout_ms + 5_000),
         max_poll_records=500,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 

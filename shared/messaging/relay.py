@@ -68,8 +68,10 @@ class OutboxRelay:
             asyncpg_dsn(self._settings.database_url), server_settings={"search_path": self._schema}
         )
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", advisory_key(f"relay:{self._schema}")):
-                await asyncio.sleep(2.0)  # noqa: ASYNC110 -- another replica relays; poll for its lock
+            # Another replica relays; poll for its lock (an Event cannot tell us when another process lets go).
+            lock = advisory_key(f"relay:{self._schema}")
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock):  # noqa: ASYNC110
+                await asyncio.sleep(2.0)
             await conn.add_listener(notify_channel(self._schema), lambda *_: self._wakeup.set())
             log.info("outbox.relay_leader", schema=self._schema)
             await self._publish_loop(conn)

@@ -1,0 +1,125 @@
+"""What every marketplace adapter speaks: canonical orders, sync pages, tracking pushes, and errors.
+
+Services depend on this module only; each marketplace module translates its own payloads into these
+types (pure functions, tested with spec-shaped payloads) and does its HTTP in its own client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, Protocol
+
+from shared.events.payloads import Address, Buyer, Marketplace, OrderLine
+
+OrderState = Literal["paid", "shipped", "cancelled", "unpaid"]
+
+
+@dataclass(frozen=True)
+class MarketplaceOrder:
+    """An order as the marketplace reports it, already in our vocabulary (Decimal money, UTC times)."""
+
+    external_id: str
+    state: OrderState
+    buyer: Buyer
+    shipping_address: Address
+    billing_address: Address
+    billing_copied_from_shipping: bool
+    lines: tuple[OrderLine, ...]
+    total: Decimal
+    currency: str
+    placed_at: datetime | None
+    paid_at: datetime | None
+    updated_at: datetime
+    marketplace_status: str = ""  # the platform's own status value, kept for support
+
+
+@dataclass(frozen=True)
+class RejectedOrder:
+    """A payload we could not turn into an order; the reason names the field. Never blocks the others."""
+
+    external_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: tuple[MarketplaceOrder, ...]
+    rejected: tuple[RejectedOrder, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    shop_id: str
+    shop_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackingPush:
+    external_order_id: str
+    carrier: str
+    tracking_number: str
+    lines: tuple[tuple[str, int], ...] = ()  # (external line id, quantity); empty = the whole order
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackingResult:
+    marketplace_shipment_id: str | None
+    carrier_sent: str
+    order_fully_shipped: bool
+
+
+@dataclass
+class SyncWindow:
+    """Where an incremental sync starts: an opaque cursor the adapter wrote at the end of the last run."""
+
+    cursor: str | None
+    overlap_s: int = 600
+    extra: dict = field(default_factory=dict)
+
+
+class MarketplaceError(Exception):
+    """Base class; `retryable` tells the caller whether trying again later can help."""
+
+    retryable = False
+
+
+class TransientMarketplaceError(MarketplaceError):
+    """5xx, timeouts, or rate limits that outlasted our retries: try again later."""
+
+    retryable = True
+
+
+class RejectedByMarketplace(MarketplaceError):
+    """A 4xx the marketplace means: the request itself is wrong (carries the marketplace's reason)."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class AuthorizationLost(MarketplaceError):
+    """The grant is gone (revoked, expired refresh token, 401 after refresh): the merchant must reconnect."""
+
+
+TokenProvider = Callable[[bool], Awaitable[str]]
+"""Returns a valid access token; called with True after a 401 to force a refresh."""
+
+
+class OrderSource(Protocol):
+    marketplace: Marketplace
+
+    async def identify_shop(self) -> ShopInfo: ...
+
+    def paid_unshipped_orders(self, window: SyncWindow) -> AsyncIterator[OrderPage]: ...
+
+    def next_cursor(self, sync_started_at: datetime) -> str: ...
+
+    async def push_tracking(self, push: TrackingPush) -> TrackingResult: ...
+
+    async def aclose(self) -> None:
+        """Release the client's connection pool; every caller closes what it opened."""

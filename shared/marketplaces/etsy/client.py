@@ -1,0 +1,239 @@
+"""Etsy Open API v3 over HTTP for one connection (one shop): orders in, tracking out.
+
+Every call carries `x-api-key: {keystring}:{shared_secret}` (Etsy rejects the bare keystring since
+February 2026) and the connection's bearer token. A 401 gets one forced refresh through the
+`TokenProvider` and one more try; a second 401 means the merchant must reconnect.
+Translation lives in `mapper`; rate limit and retries in `shared.marketplaces.http`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from shared.events.payloads import Marketplace
+from shared.marketplaces.base import (
+    AuthorizationLost,
+    MarketplaceOrder,
+    OrderPage,
+    RejectedByMarketplace,
+    ShopInfo,
+    SyncWindow,
+    TokenProvider,
+    TrackingPush,
+    TrackingResult,
+    TransientMarketplaceError,
+)
+from shared.marketplaces.etsy import mapper
+from shared.marketplaces.http import MarketplaceHttp, OutcomeUnknown, error_reason, shared_limiter
+from shared.settings import Settings
+
+API = "/v3/application"
+PAGE_SIZE = 100  # getShopReceipts' maximum `limit`
+EARLIEST_TIMESTAMP = 946_684_800  # the spec's minimum for min_last_modified
+
+
+def etsy_http(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    backoff_initial_s: float = 0.5,
+    backoff_max_s: float = 30.0,
+) -> MarketplaceHttp:
+    """The pooled HTTP client for Etsy, drawing from the app's process-wide rate budget."""
+    return MarketplaceHttp(
+        base_url=settings.etsy_api_url,
+        timeout_s=settings.marketplace_timeout_s,
+        limiter=shared_limiter("etsy", settings.etsy_client_id, settings.etsy_rate_per_second),
+        max_retries=settings.marketplace_max_retries,
+        backoff_initial_s=backoff_initial_s,
+        backoff_max_s=backoff_max_s,
+        transport=transport,
+    )
+
+
+class EtsyClient:
+    """`OrderSource` for one Etsy shop. Use as an async context manager, or call `aclose()`."""
+
+    marketplace: Marketplace = "etsy"
+
+    def __init__(
+        self,
+        settings: Settings,
+        token_provider: TokenProvider,
+        *,
+        shop_id: str | None = None,
+        http: MarketplaceHttp | None = None,
+    ) -> None:
+        self._settings = settings
+        self._token_provider = token_provider
+        self._shop_id = shop_id
+        self._owns_http = http is None
+        self._http = http or etsy_http(settings)
+        self._api_key = f"{settings.etsy_client_id}:{settings.etsy_client_secret.get_secret_value()}"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> EtsyClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # --- the connection's shop ----------------------------------------------------------------------
+
+    async def identify_shop(self) -> ShopInfo:
+        """Which shop the token's user owns (getMe), with its name (getShop)."""
+        me = await self._call("GET", f"{API}/users/me")
+        if me.get("shop_id") is None:
+            raise RejectedByMarketplace("the connected Etsy user has no shop", 404)
+        shop_id = str(me["shop_id"])
+        if self._shop_id is not None and self._shop_id != shop_id:
+            raise RejectedByMarketplace(f"the token belongs to shop {shop_id}, not to shop {self._shop_id}", 403)
+        self._shop_id = shop_id
+        shop = await self._call("GET", f"{API}/shops/{shop_id}")
+        return ShopInfo(shop_id=shop_id, shop_name=shop.get("shop_name"))
+
+    async def _shop(self) -> str:
+        if self._shop_id is None:
+            await self.identify_shop()
+        assert self._shop_id is not None
+        return self._shop_id
+
+    # --- orders -------------------------------------------------------------------------------------
+
+    async def paid_unshipped_orders(self, window: SyncWindow) -> AsyncIterator[OrderPage]:
+        """Pages of receipts to import, then (incremental runs only) receipts cancelled since.
+
+        Pass 1: `was_paid=true&was_shipped=false&was_canceled=false`, oldest change first.
+        Pass 2, only when `window.cursor` is set: `was_canceled=true` over the same
+        `min_last_modified`, so orders imported earlier learn they were cancelled (their state is
+        "cancelled"; receipts we never imported can be ignored by the caller).
+        Both read with offset paging to `count`; the overlap on the watermark re-reads receipts that
+        moved while we paged, so the caller upserts by `external_id` using `updated_at`.
+        """
+        since = self._min_last_modified(window)
+        shop_id = await self._shop()
+        live = {"was_paid": "true", "was_shipped": "false", "was_canceled": "false"}
+        async for page in self._receipt_pages(shop_id, live, since):
+            yield page
+        if since is not None:
+            async for page in self._receipt_pages(shop_id, {"was_canceled": "true"}, since):
+                yield page
+
+    def next_cursor(self, sync_started_at: datetime) -> str:
+        """The watermark for the next run: when this one started, in epoch seconds."""
+        if sync_started_at.tzinfo is None:
+            raise ValueError("sync_started_at must be timezone-aware")
+        return str(int(sync_started_at.timestamp()))
+
+    async def get_order(self, external_id: str) -> MarketplaceOrder:
+        """One receipt (getShopReceipt). ValueError if its payload cannot be accepted."""
+        receipt = await self._receipt(await self._shop(), _receipt_id(external_id))
+        return mapper.receipt_to_order(receipt)
+
+    @staticmethod
+    def _min_last_modified(window: SyncWindow) -> int | None:
+        if window.cursor is None:
+            return None
+        try:
+            cursor = int(window.cursor)
+        except ValueError:
+            raise ValueError(f"cursor must be epoch seconds, got {window.cursor!r}") from None
+        return max(EARLIEST_TIMESTAMP, cursor - window.overlap_s)
+
+    async def _receipt_pages(self, shop_id: str, filters: Mapping[str, str], since: int | None) -> AsyncIterator[OrderPage]:
+        offset = 0
+        while True:
+            params = {**filters, "sort_on": "updated", "sort_order": "asc", "limit": PAGE_SIZE, "offset": offset}
+            if since is not None:
+                params["min_last_modified"] = since
+            body = await self._call("GET", f"{API}/shops/{shop_id}/receipts", params=params)
+            results = body.get("results") or []
+            if results:
+                yield mapper.parse_receipts(results)
+            offset += len(results)
+            if not results or offset >= int(body.get("count") or 0):
+                return
+
+    async def _receipt(self, shop_id: str, receipt_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"{API}/shops/{shop_id}/receipts/{receipt_id}")
+
+    # --- fulfilment ---------------------------------------------------------------------------------
+
+    async def push_tracking(self, push: TrackingPush) -> TrackingResult:
+        """Record carrier + tracking on the receipt (createReceiptShipment); Etsy e-mails the buyer.
+
+        Etsy ships whole receipts, so `push.lines` is not sent and the order is fully shipped.
+        createReceiptShipment is not idempotent (each call adds a shipment and another e-mail), so we
+        look at the receipt first: a tracking code already recorded (an earlier try whose answer was
+        lost, or a redelivered event) is returned instead of sent again. The same check runs before
+        each retry after a 5xx or timeout.
+        """
+        shop_id = await self._shop()
+        receipt_id = _receipt_id(push.external_order_id)
+        form = mapper.tracking_form(push.tracking_number, push.carrier, push.note)
+        path = f"{API}/shops/{shop_id}/receipts/{receipt_id}/tracking"
+        attempt = 0
+        while True:
+            attempt += 1
+            receipt = await self._receipt(shop_id, receipt_id)
+            already = mapper.recorded_shipment(receipt, form["tracking_code"])
+            if already is not None:
+                return _tracking_result(already, form["carrier_name"])
+            try:
+                updated = await self._call("POST", path, data=form)
+            except OutcomeUnknown as exc:
+                if attempt > self._http.max_retries:
+                    raise
+                # After a timeout the first request may still be landing: give it as long again.
+                landing_s = self._http.timeout_s if exc.timed_out else 0.0
+                await asyncio.sleep(max(self._http.backoff_delay(attempt), landing_s))
+                continue
+            shipment = mapper.recorded_shipment(updated, form["tracking_code"]) or {}
+            return _tracking_result(shipment, form["carrier_name"])
+
+    # --- transport ----------------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """One API call with our headers → its JSON object; a 401 forces one refresh and one more try."""
+        response = await self._send(method, path, await self._token_provider(False), **kwargs)
+        if response.status_code == 401:
+            response = await self._send(method, path, await self._token_provider(True), **kwargs)
+            if response.status_code == 401:
+                raise AuthorizationLost(f"Etsy refused a freshly refreshed token: {error_reason(response)}")
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            # A proxy or maintenance page, not Etsy's API: worth trying again later.
+            raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without a JSON object")
+        return body
+
+    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = {"x-api-key": self._api_key, "authorization": f"Bearer {token}"}
+        return await self._http.request(method, path, headers=headers, **kwargs)
+
+
+def _receipt_id(external_id: str) -> int:
+    """Receipt ids are positive integers; checking here keeps odd input out of the URL path."""
+    if not external_id.isdigit() or int(external_id) < 1:
+        raise ValueError(f"external_id must be an Etsy receipt id (positive integer), got {external_id!r}")
+    return int(external_id)
+
+
+def _tracking_result(shipment: Mapping[str, Any], carrier_sent: str) -> TrackingResult:
+    shipment_id = shipment.get("receipt_shipping_id")
+    return TrackingResult(
+        marketplace_shipment_id=None if shipment_id is None else str(shipment_id),
+        carrier_sent=str(shipment.get("carrier_name") or carrier_sent),
+        order_fully_shipped=True,
+    )

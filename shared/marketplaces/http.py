@@ -1,0 +1,284 @@
+"""The HTTP discipline every marketplace client shares: one pooled connection, the app's rate budget,
+retries that honour the platform, and errors in the vocabulary of `base.py`.
+
+Nothing here knows a marketplace. A client builds one `MarketplaceHttp` per connection, adds its own
+auth headers per request, and decides itself what a 401 means (usually: refresh once, then
+`AuthorizationLost`), which is why 401 responses are handed back instead of raised.
+
+Retry rules (DESIGN.md): 429 waits what the platform asks (Retry-After, or a platform-specific hint);
+5xx, timeouts and connection errors back off exponentially with jitter; both give up after
+`max_retries` retries with `TransientMarketplaceError`. Any other 4xx raises `RejectedByMarketplace`
+at once: a request the marketplace refused for its content will be refused again.
+
+Requests that are not idempotent (e.g. "create a shipment", which e-mails the buyer each time) are
+only retried when the platform cannot have acted on them (429, a refused connection); a 5xx or a
+timeout raises `OutcomeUnknown` so the client can look before trying again.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import structlog
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
+
+log = structlog.get_logger(__name__)
+
+RetryHint = Callable[[httpx.Response], float | None]
+"""Reads how long a 429 asks us to wait, in seconds (None: the platform gave no hint)."""
+
+_REASON_MAX_CHARS = 500
+# Connection failures where the request provably never reached the platform.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class RateLimited(TransientMarketplaceError):
+    """The platform kept answering 429, or asked for a wait longer than we are willing to block."""
+
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class OutcomeUnknown(TransientMarketplaceError):
+    """A non-idempotent request failed in a way that may have been applied (5xx, timeout mid-flight).
+
+    The caller should check the marketplace's state before sending it again.
+    """
+
+    def __init__(self, message: str, *, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+# --- shared rate budgets ------------------------------------------------------------------------------
+
+_limiters: dict[tuple[str, str], AsyncLimiter] = {}
+
+
+def shared_limiter(marketplace: str, app_key: str, rate_per_second: float) -> AsyncLimiter:
+    """The token bucket of one marketplace app in this process.
+
+    Marketplaces meter per application, not per shop, so every connection of one app must draw
+    from the same bucket. A changed rate (new settings) replaces the bucket.
+    """
+    key = (marketplace, app_key)
+    limiter = _limiters.get(key)
+    if limiter is None or limiter.max_rate != rate_per_second:
+        limiter = _limiters[key] = AsyncLimiter(rate_per_second, time_period=1)
+    return limiter
+
+
+# --- reading responses --------------------------------------------------------------------------------
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """`Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    raw = response.headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_reason(response: httpx.Response) -> str:
+    """The marketplace's own explanation, from the common error body shapes, shortened for storage.
+
+    Handles `{"error": …, "error_description": …}` (OAuth), `{"error"|"message"|"title"|"detail": …}`
+    and arrays of `{"path", "message"}` validation items (Etsy, Allegro).
+    """
+    try:
+        body: Any = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    reason = _reason_from_body(body) if body is not None else response.text.strip()
+    return (reason or f"HTTP {response.status_code}")[:_REASON_MAX_CHARS]
+
+
+def _reason_from_body(body: Any) -> str:
+    if isinstance(body, list):
+        return "; ".join(filter(None, (_reason_from_body(item) for item in body)))
+    if not isinstance(body, dict):
+        return str(body)
+    if isinstance(body.get("errors"), list):
+        return _reason_from_body(body["errors"])
+    parts = [str(body[key]) for key in ("error", "message", "title", "detail", "userMessage") if body.get(key)]
+    if body.get("error_description"):
+        parts.append(str(body["error_description"]))
+    text = ": ".join(dict.fromkeys(parts))
+    if body.get("path") and text:
+        text = f"{body['path']}: {text}"
+    return text or json.dumps(body)[:_REASON_MAX_CHARS]
+
+
+# --- the client ---------------------------------------------------------------------------------------
+
+
+class _RetryableOutcome(Exception):
+    """One failed attempt worth repeating; `wait_s` is the platform's requested wait, if any."""
+
+    def __init__(self, final: TransientMarketplaceError, wait_s: float | None = None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.wait_s = wait_s
+
+
+class MarketplaceHttp:
+    """One pooled `httpx.AsyncClient` plus the app's rate budget and the retry rules above."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout_s: float,
+        limiter: AsyncLimiter,
+        max_retries: int,
+        retry_hint: RetryHint = retry_after_seconds,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        max_wait_s: float = 120.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport, follow_redirects=False)
+        self.timeout_s = timeout_s
+        self._limiter = limiter
+        self._max_retries = max(0, max_retries)
+        self._retry_hint = retry_hint
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._max_wait_s = max_wait_s
+
+    @property
+    def max_retries(self) -> int:
+        return self._max_retries
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> MarketplaceHttp:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    def backoff_delay(self, attempt: int) -> float:
+        """The wait after failed attempt number `attempt` (1-based): exponential plus jitter, capped.
+
+        The jitter spreads the retries of many connections that failed together (one outage).
+        """
+        exponential = self._backoff_initial_s * 2 ** (attempt - 1)
+        return min(self._backoff_max_s, exponential + random.uniform(0, self._backoff_initial_s))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send with rate limit and retries; returns 2xx and 401 responses, raises for the rest.
+
+        `idempotent` defaults to True for GET/HEAD/PUT/DELETE/OPTIONS and False otherwise.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(_RetryableOutcome),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(
+                        method,
+                        path,
+                        attempt.retry_state.attempt_number,
+                        idempotent,
+                        params=params,
+                        data=data,
+                        json=json_body,
+                        headers=headers,
+                    )
+        except _RetryableOutcome as exc:
+            raise exc.final from exc.__cause__
+        raise AssertionError("unreachable: tenacity either returned or raised")  # pragma: no cover
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, _RetryableOutcome) and exc.wait_s is not None:
+            return exc.wait_s
+        return self.backoff_delay(retry_state.attempt_number)
+
+    async def _attempt(self, method: str, path: str, attempt: int, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        label = f"{method} {path.split('?', 1)[0]}"
+        await self._limiter.acquire()
+        started = time.perf_counter()
+        try:
+            response = await self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            self._log(label, None, attempt, started, error=type(exc).__name__)
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            what = "timed out" if timed_out else f"failed ({type(exc).__name__})"
+            if idempotent or isinstance(exc, _NOT_SENT):
+                raise _RetryableOutcome(TransientMarketplaceError(f"{label} {what}")) from exc
+            raise OutcomeUnknown(f"{label} {what}; it may have been applied", timed_out=timed_out) from exc
+        self._log(label, response.status_code, attempt, started)
+        return self._judge(label, response, idempotent)
+
+    def _judge(self, label: str, response: httpx.Response, idempotent: bool) -> httpx.Response:
+        status = response.status_code
+        if 200 <= status < 300 or status == 401:
+            return response
+        if status == 429:
+            wait_s = self._retry_hint(response)
+            error = RateLimited(f"{label} was rate limited (HTTP 429)", wait_s)
+            if wait_s is not None and wait_s > self._max_wait_s:
+                raise error  # e.g. a spent daily quota: blocking for hours helps nobody
+            raise _RetryableOutcome(error, wait_s)
+        if status >= 500:
+            message = f"{label} failed with HTTP {status}: {error_reason(response)}"
+            if not idempotent:
+                raise OutcomeUnknown(message + "; it may have been applied", timed_out=False)
+            raise _RetryableOutcome(TransientMarketplaceError(message))
+        raise RejectedByMarketplace(error_reason(response), status)
+
+    @staticmethod
+    def _log(label: str, status: int | None, attempt: int, started: float, error: str | None = None) -> None:
+        # Method and path only: query strings and headers may carry secrets, bodies carry buyers' data.
+        method, _, path = label.partition(" ")
+        log.debug(
+            "marketplace_request",
+            method=method,
+            path=path,
+            status=status,
+            attempt=attempt,
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+            error=error,
+        )
