@@ -13,7 +13,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import keys, service
-from services.auth.errors import InvalidField, NotFound, OAuthError
+from services.auth.errors import (
+    BadCallback,
+    ConnectionNotActive,
+    InvalidField,
+    MarketplaceRefused,
+    MarketplaceUnavailable,
+    NotFound,
+    OAuthError,
+)
 from services.auth.oauth import FORM_CONTENT_TYPE, GRANT_TYPE, read_token_request
 from services.auth.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.auth.schemas import (
@@ -149,3 +157,21 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"field": exc.field, "location": "query" if exc.field == "cursor" else "body",
                    "message": exc.message}]
         return problem_response(422, str(exc), type_="validation-error", errors=errors)
+
+    @app.exception_handler(BadCallback)
+    async def bad_callback(_request: Request, exc: BadCallback) -> JSONResponse:
+        errors = [{"field": exc.field, "location": "query", "message": exc.message}]
+        return problem_response(400, str(exc), type_=exc.type_, errors=errors)
+
+    @app.exception_handler(ConnectionNotActive)
+    async def connection_not_active(_request: Request, exc: ConnectionNotActive) -> JSONResponse:
+        return problem_response(409, str(exc), type_="connection-not-active", connection_status=exc.status)
+
+    @app.exception_handler(MarketplaceUnavailable)
+    async def marketplace_unavailable(_request: Request, exc: MarketplaceUnavailable) -> JSONResponse:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))} if exc.retry_after_s is not None else None
+        return problem_response(503, str(exc), type_="marketplace-unavailable", headers=headers)
+
+    @app.exception_handler(MarketplaceRefused)
+    async def marketplace_refused(_request: Request, exc: MarketplaceRefused) -> JSONResponse:
+        return problem_response(502, f"the marketplace refused: {exc}", type_="marketplace-refused")

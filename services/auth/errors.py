@@ -36,3 +36,34 @@ def invalid_request(description: str) -> OAuthError:
 
 def invalid_client(description: str) -> OAuthError:
     return OAuthError(401, "invalid_client", description)
+
+
+class BadCallback(Exception):
+    """An OAuth callback we cannot complete: unknown, expired or used `state`, a refused or missing code."""
+
+    def __init__(self, field: str, message: str, *, type_: str = "invalid-oauth-callback") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.type_ = type_
+
+
+class ConnectionNotActive(Exception):
+    """The connection exists but cannot provide tokens: it waits for, or lost, the merchant's authorization."""
+
+    def __init__(self, status: str, reason: str | None = None) -> None:
+        detail = f"the connection is {status}"
+        super().__init__(f"{detail}: {reason}" if reason else detail)
+        self.status = status
+
+
+class MarketplaceUnavailable(Exception):
+    """The marketplace failed in a passing way (5xx, timeout, rate limit): nothing changed, try again later."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class MarketplaceRefused(Exception):
+    """The marketplace refused a request for good (a 4xx other than a lost grant), with its own reason."""

@@ -1,7 +1,8 @@
 """The auth service app: `uvicorn services.auth.main:app`.
 
 On start (after migrations) it loads or creates the active signing key and ensures the bootstrap
-admin client, both under advisory locks so replicas starting together agree.
+admin client, both under advisory locks so replicas starting together agree. The same SecretBox seals
+signing keys and marketplace tokens.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from services.auth import keys, service
 from services.auth.api import ROUTERS, install_error_handlers
+from services.auth.connections.api import ROUTERS as CONNECTION_ROUTERS
 from services.auth.models import metadata
 from shared.crypto import SecretBox
 from shared.web.service_app import ServiceSpec, create_service_app
@@ -20,6 +22,7 @@ from shared.web.service_app import ServiceSpec, create_service_app
 async def prepare_auth(app: FastAPI) -> None:
     settings = app.state.settings
     box = SecretBox(settings.encryption_keys.get_secret_value())
+    app.state.box = box
     app.state.signing_key = await keys.ensure_active_signing_key(app.state.sessions, box)
     secret = settings.bootstrap_admin_client_secret
     if settings.bootstrap_admin_client_id and secret is not None and secret.get_secret_value():
@@ -32,7 +35,7 @@ SPEC = ServiceSpec(
     title="ChannelBridge auth",
     migrations_dir=Path(__file__).parent / "migrations",
     metadata=metadata,
-    routers=ROUTERS,
+    routers=[*ROUTERS, *CONNECTION_ROUTERS],
     on_startup=prepare_auth,
 )
 

@@ -1,7 +1,7 @@
-"""The auth service's tables: merchants (tenants), API clients and JWT signing keys.
+"""The auth service's tables: merchants (tenants), API clients, JWT signing keys and marketplace connections.
 
 Declared without a schema like every service's tables: the engine's `search_path` puts them in `auth`.
-Revision 0002 creates them; this metadata is what queries are written against.
+Revisions 0002 and 0003 create them; this metadata is what queries are written against.
 """
 
 from __future__ import annotations
@@ -44,4 +44,53 @@ signing_keys = sa.Table(
     sa.Column("public_jwk", JSONB, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("retired_at", sa.DateTime(timezone=True)),
+)
+
+CONNECTION_STATUSES = ("pending", "active", "needs_reauth", "disconnected")
+
+connections = sa.Table(
+    "connections",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("merchant_id", UUID(as_uuid=True), sa.ForeignKey("merchants.id"), nullable=False),
+    sa.Column("marketplace", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("shop_id", sa.Text, comment="the marketplace's shop id, known once authorized"),
+    sa.Column("shop_name", sa.Text),
+    sa.Column("status_reason", sa.Text, comment="why the connection is in its status, for the merchant"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("connected_at", sa.DateTime(timezone=True)),
+    sa.Column("disconnected_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("status IN ('pending', 'active', 'needs_reauth', 'disconnected')", name="ck_connections_status"),
+    sa.Index("ix_connections_created_at_id", "created_at", "id"),
+    sa.Index("ix_connections_merchant_id_created_at_id", "merchant_id", "created_at", "id"),
+    # One live connection per shop and merchant: a re-authorization revives it instead of duplicating it.
+    sa.Index("ux_connections_live_shop", "merchant_id", "marketplace", "shop_id", unique=True,
+             postgresql_where=sa.text("status <> 'disconnected' AND shop_id IS NOT NULL")),
+)
+
+oauth_states = sa.Table(
+    "oauth_states",
+    metadata,
+    sa.Column("state_hash", sa.Text, primary_key=True, comment="sha256 hex of the state, never the state"),
+    sa.Column("connection_id", UUID(as_uuid=True), sa.ForeignKey("connections.id"), nullable=False),
+    sa.Column("code_verifier", sa.Text, nullable=False, comment="SecretBox-sealed PKCE verifier, context = state_hash"),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_oauth_states_connection_id", "connection_id"),
+)
+
+connection_tokens = sa.Table(
+    "connection_tokens",
+    metadata,
+    sa.Column("connection_id", UUID(as_uuid=True), sa.ForeignKey("connections.id"), primary_key=True),
+    sa.Column("access_token", sa.Text, nullable=False, comment="SecretBox-sealed, context = '<connection_id>:access'"),
+    sa.Column("refresh_token", sa.Text, nullable=False, comment="SecretBox-sealed, context = '<connection_id>:refresh'"),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, comment="when the access token expires"),
+    sa.Column("refreshed_at", sa.DateTime(timezone=True), comment="last refresh; null until the first one"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

@@ -39,6 +39,19 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/clients", "auth", "admin"),
     Route("GET", "/v1/clients", "auth", "admin"),
     Route("DELETE", "/v1/clients/{client_id}", "auth", "admin"),
+    Route("POST", "/v1/connections", "auth", "connections:write"),
+    Route("GET", "/v1/connections", "auth", "connections:read"),
+    # The marketplace sends the merchant's browser here without a token; the single-use state protects it.
+    # Listed before the "{connection_id}" rows: the first pattern that fits wins.
+    Route("GET", "/v1/connections/oauth/callback", "auth", PUBLIC),
+    Route("GET", "/v1/connections/{connection_id}", "auth", "connections:read"),
+    Route("DELETE", "/v1/connections/{connection_id}", "auth", "connections:write"),
+    Route("POST", "/v1/connections/{connection_id}/sync", "orders", "connections:write"),
+    Route("GET", "/v1/connections/{connection_id}/sync", "orders", "connections:read"),
+    Route("GET", "/v1/orders", "orders", "orders:read"),
+    Route("GET", "/v1/orders/{order_id}", "orders", "orders:read"),
+    Route("POST", "/v1/orders/{order_id}/shipments", "fulfilment", "fulfilment:write"),
+    Route("GET", "/v1/shipments/{shipment_id}", "fulfilment", "orders:read"),
 )
 
 SERVICES = ("auth", "orders", "listings", "fulfilment")

@@ -1,0 +1,105 @@
+"""HTTP routes of marketplace connections: public (through the gateway) and internal (service to service).
+
+The OAuth callback carries no identity: the merchant's browser arrives from the marketplace, and the
+single-use `state` bound to the pending connection is what authorizes it. Internal routes require the
+`internal` scope, which no API client can hold, and are absent from the gateway's route table.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth.connections import service, tokens
+from services.auth.connections.schemas import (
+    AccessTokenIn,
+    AccessTokenOut,
+    ConnectionAuthorized,
+    ConnectionIn,
+    ConnectionOut,
+    ConnectionPage,
+    ConnectionStarted,
+    InternalConnection,
+)
+from services.auth.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.web.identity import Identity, require_scope
+from shared.web.internal import INTERNAL_SCOPE
+from shared.web.service_app import db_session
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+connections_router = APIRouter(prefix="/v1/connections", tags=["connections"])
+internal_router = APIRouter(prefix="/internal/connections", tags=["internal"], include_in_schema=False)
+
+can_read = require_scope("connections:read")
+can_write = require_scope("connections:write")
+internal_only = require_scope(INTERNAL_SCOPE)
+
+
+@connections_router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionStarted,
+                         summary="Start connecting a shop: answers the marketplace URL where the merchant approves")
+async def create_connection(body: ConnectionIn, request: Request, identity: Identity = Depends(can_write),
+                            session: AsyncSession = Depends(db_session)) -> dict:
+    started = await service.start_connection(session, request.app.state.box, request.app.state.settings, identity,
+                                             marketplace=body.marketplace, merchant_id=body.merchant_id)
+    return {**started.connection, "authorization_url": started.authorization_url,
+            "authorization_expires_at": started.expires_at}
+
+
+@connections_router.get("", response_model=ConnectionPage)
+async def list_connections(merchant_id: uuid.UUID | None = None, cursor: str | None = None,
+                           limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+                           identity: Identity = Depends(can_read),
+                           session: AsyncSession = Depends(db_session)) -> dict:
+    page = await service.list_connections(session, identity, merchant_id, cursor, limit)
+    return {"items": [dict(row) for row in page.items], "next_cursor": page.next_cursor}
+
+
+# Declared before "/{connection_id}" so the literal path is not read as an id.
+@connections_router.get("/oauth/callback", response_model=ConnectionAuthorized,
+                        summary="Where the marketplace sends the merchant back after approval (no bearer token)")
+async def oauth_callback(request: Request, response: Response, code: str | None = None, state: str | None = None,
+                         error: str | None = None, error_description: str | None = None,
+                         session: AsyncSession = Depends(db_session)) -> dict:
+    connection = await service.complete_authorization(
+        session, request.app.state.box, request.app.state.settings, state=state, code=code, error=error,
+        error_description=error_description)
+    response.headers.update(NO_STORE)
+    return dict(connection)
+
+
+@connections_router.get("/{connection_id}", response_model=ConnectionOut)
+async def get_connection(connection_id: uuid.UUID, identity: Identity = Depends(can_read),
+                         session: AsyncSession = Depends(db_session)) -> dict:
+    return dict(await service.get_connection(session, identity, connection_id))
+
+
+@connections_router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT,
+                           summary="Disconnect: destroy the tokens and stop syncing; downloaded orders stay")
+async def disconnect(connection_id: uuid.UUID, identity: Identity = Depends(can_write),
+                     session: AsyncSession = Depends(db_session)) -> Response:
+    await service.disconnect(session, identity, connection_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- internal ---
+
+@internal_router.get("/{connection_id}", response_model=InternalConnection, dependencies=[Depends(internal_only)])
+async def internal_connection(connection_id: uuid.UUID, session: AsyncSession = Depends(db_session)) -> dict:
+    return dict(await service.get_connection_internal(session, connection_id))
+
+
+@internal_router.post("/{connection_id}/access-token", response_model=AccessTokenOut,
+                      dependencies=[Depends(internal_only)])
+async def internal_access_token(connection_id: uuid.UUID, request: Request, body: AccessTokenIn | None = None,
+                                session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    token = await tokens.access_token(session, request.app.state.box, request.app.state.settings, connection_id,
+                                      force_refresh=body.force_refresh if body is not None else False)
+    out = AccessTokenOut(access_token=token.access_token, expires_at=token.expires_at)
+    return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
+
+
+ROUTERS = [connections_router, internal_router]

@@ -1,0 +1,79 @@
+"""Request and response bodies of the connections API. Tokens never appear in any of them but one: the
+internal access-token answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.payloads import Marketplace
+
+ConnectionStatus = Literal["pending", "active", "needs_reauth", "disconnected"]
+
+
+class ConnectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    marketplace: Marketplace
+    merchant_id: uuid.UUID = Field(description="the tenant; a tenant client may only name its own merchant")
+
+
+class ConnectionOut(BaseModel):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    marketplace: str
+    status: ConnectionStatus
+    status_reason: str | None
+    shop_id: str | None
+    shop_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    connected_at: datetime | None
+    disconnected_at: datetime | None
+
+
+class ConnectionStarted(BaseModel):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    marketplace: str
+    status: ConnectionStatus
+    authorization_url: str = Field(description="send the merchant here to approve the connection")
+    authorization_expires_at: datetime
+    created_at: datetime
+
+
+class ConnectionPage(BaseModel):
+    items: list[ConnectionOut]
+    next_cursor: str | None
+
+
+class ConnectionAuthorized(BaseModel):
+    """What the merchant's browser sees after approving at the marketplace."""
+
+    id: uuid.UUID
+    status: ConnectionStatus
+    shop_id: str | None
+    shop_name: str | None
+
+
+class InternalConnection(BaseModel):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    marketplace: str
+    status: ConnectionStatus
+    shop_id: str | None
+    shop_name: str | None
+
+
+class AccessTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    force_refresh: bool = Field(False, description="refresh even if the token looks valid (after a 401)")
+
+
+class AccessTokenOut(BaseModel):
+    access_token: str
+    expires_at: datetime
