@@ -79,7 +79,8 @@ def stack_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _start_stack(settings: Settings, infra_dir: Path, names: set[str] | None = None):
+def _start_stack(settings: Settings, infra_dir: Path, names: set[str] | None = None,
+                 extra_env: dict[str, str] | None = None):
     from dataclasses import replace
 
     from shared.devstack.processes import free_port
@@ -88,7 +89,7 @@ def _start_stack(settings: Settings, infra_dir: Path, names: set[str] | None = N
     components = [replace(c, port=free_port()) for c in default_components()]
     if names is not None:
         components = [c for c in components if c.name in names]
-    stack = Stack(env=stack_env(settings), components=components, log_dir=infra_dir / "logs")
+    stack = Stack(env={**stack_env(settings), **(extra_env or {})}, components=components, log_dir=infra_dir / "logs")
     stack.start()
     return stack
 

@@ -1,19 +1,41 @@
-"""The orders service app: `uvicorn services.orders.main:app`."""
+"""The orders service app: `uvicorn services.orders.main:app`.
+
+Owns canonical orders. Syncs every active connection on a schedule (and on demand), turning
+marketplace orders into `order.paid` / `order.updated` / `order.cancelled` events.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from shared.messaging.tables import metadata
+from fastapi import FastAPI
+
+from services.orders import api, consumers
+from services.orders.models import metadata
+from services.orders.sync import OrderSync
+from shared.web.internal import InternalClient
 from shared.web.service_app import ServiceSpec, create_service_app
 
-# Handlers for the events this service will consume ("order.fulfilled", "connection.*") arrive with its domain.
+
+async def wire(app: FastAPI) -> None:
+    settings = app.state.settings
+    app.state.order_sync = OrderSync(settings, app.state.engine, app.state.sessions,
+                                     InternalClient(settings, settings.auth_url))
+
+
+async def run_order_sync(app: FastAPI) -> None:
+    await app.state.order_sync.run_forever()
+
+
 SPEC = ServiceSpec(
     name="orders",
     title="ChannelBridge orders",
     migrations_dir=Path(__file__).parent / "migrations",
     metadata=metadata,
-    handlers={},
+    routers=[api.router],
+    handlers=consumers.HANDLERS,
+    on_startup=wire,
+    background=[run_order_sync],
 )
 
 app = create_service_app(SPEC)

@@ -39,3 +39,43 @@ def seed(gateway_url: str, admin_id: str, admin_secret: str, state_file: Path) -
         state_file.write_text(json.dumps(demo, indent=2))
         state_file.chmod(0o600)
         return demo
+
+
+DEMO_RECEIPTS = [
+    {"name": "Ada Lovelace", "buyer_email": "ada@example.com", "city": "London", "state": None, "zip": "NW1 6XE",
+     "country_iso": "GB", "first_line": "12 St James's Square", "currency_code": "GBP",
+     "transactions": [{"title": "Hand-thrown mug", "sku": "MUG-BLUE", "quantity": 2, "price": "18.00",
+                       "variations": [{"formatted_name": "Colour", "formatted_value": "Blue"}]}]},
+    {"name": "Grace Hopper", "buyer_email": "grace@example.com",
+     "transactions": [{"title": "Linen tea towel", "sku": "TOWEL-NAT", "quantity": 1, "price": "9.50"}]},
+    {"name": "Zoë Ætherington", "buyer_email": None,
+     "transactions": [{"title": "Ceramic bowl", "sku": "BOWL-L", "quantity": 1, "price": "32.00"},
+                      {"title": "Gift wrap", "sku": None, "quantity": 1, "price": "3.00"}]},
+]
+
+
+def connect_demo_etsy_shop(gateway_url: str, sandbox_url: str, demo: dict) -> dict:
+    """A fresh sandbox shop with a few orders, connected through the real OAuth flow.
+
+    The sandbox keeps nothing between runs, so an Etsy connection left from an earlier run is
+    disconnected first (its orders stay, as after any disconnect).
+    """
+    with httpx.Client(base_url=gateway_url, timeout=30.0) as http, \
+            httpx.Client(base_url=sandbox_url, timeout=30.0) as sandbox:
+        headers = {"Authorization": f"Bearer {token(http, demo['client_id'], demo['client_secret'])}"}
+        existing = http.get("/v1/connections", headers=headers).raise_for_status().json()["items"]
+        for connection in existing:
+            if connection["marketplace"] == "etsy" and connection["status"] != "disconnected":
+                http.delete(f"/v1/connections/{connection['id']}", headers=headers).raise_for_status()
+
+        shop = sandbox.post("/_sandbox/etsy/shops", json={"shop_name": "DemoCraftsCo"}).raise_for_status().json()
+        for receipt in DEMO_RECEIPTS:
+            sandbox.post(f"/_sandbox/etsy/shops/{shop['shop_id']}/receipts", json=receipt).raise_for_status()
+        sandbox.post(f"/_sandbox/etsy/shops/{shop['shop_id']}/receipts", json={"is_paid": False}).raise_for_status()
+        sandbox.put("/_sandbox/etsy/settings", json={"approving_user_id": shop["user_id"]}).raise_for_status()
+
+        pending = http.post("/v1/connections", headers=headers,
+                            json={"marketplace": "etsy", "merchant_id": demo["merchant_id"]}).raise_for_status().json()
+        approval = sandbox.get(pending["authorization_url"], follow_redirects=False)
+        callback = httpx.URL(approval.headers["location"])
+        return http.get(callback.path, params=callback.params).raise_for_status().json()

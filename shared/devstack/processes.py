@@ -24,7 +24,7 @@ def spawn(args: list[str], *, env: dict[str, str] | None = None, log_path: Path 
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 -- handed to the child
     try:
         return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
-                                preexec_fn=_die_with_parent)  # noqa: PLW1509
+                                preexec_fn=_die_with_parent)
     finally:
         if log_path:
             out.close()

@@ -15,11 +15,11 @@ from shared.devstack.stack import ROOT, Stack, default_components
 
 
 def _echo(text: str = "") -> None:
-    print(text, flush=True)  # noqa: T201 -- this is the CLI's output
+    print(text, flush=True)
 
 
 def run_dev_stack(dev_dir: Path | None = None) -> None:
-    dev_dir = dev_dir or ROOT / ".dev"
+    dev_dir = dev_dir or Path(os.environ.get("CB_DEV_DIR") or ROOT / ".dev")
     dev_dir.mkdir(exist_ok=True)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,18 +47,21 @@ def run_dev_stack(dev_dir: Path | None = None) -> None:
         cleanup.callback(stack.stop)
         seeded = demo.seed(stack.url("gateway"), env["CB_BOOTSTRAP_ADMIN_CLIENT_ID"],
                            env["CB_BOOTSTRAP_ADMIN_CLIENT_SECRET"], dev_dir / "demo.json")
+        etsy_shop = demo.connect_demo_etsy_shop(stack.url("gateway"), stack.url("etsy-sandbox"), seeded)
 
         _echo("\nChannelBridge is running:")
-        _echo(f"  gateway     {stack.url('gateway')}   (API docs: {stack.url('gateway')}/docs)")
+        _echo(f"  gateway       {stack.url('gateway')}   (API docs: {stack.url('gateway')}/docs)")
         for c in stack.components:
             if c.name != "gateway":
-                _echo(f"  {c.name:<11} {stack.url(c.name)}")
-        _echo(f"  postgres    {database_url}")
-        _echo(f"  kafka       {bootstrap}")
-        _echo(f"  logs        {dev_dir / 'logs'}")
+                _echo(f"  {c.name:<13} {stack.url(c.name)}")
+        _echo(f"  postgres      {database_url}")
+        _echo(f"  kafka         {bootstrap}")
+        _echo(f"  logs          {dev_dir / 'logs'}")
         _echo(f"\nAdmin client:  {env['CB_BOOTSTRAP_ADMIN_CLIENT_ID']} / {env['CB_BOOTSTRAP_ADMIN_CLIENT_SECRET']}")
         _echo(f"Demo merchant: {seeded['merchant_id']}")
         _echo(f"Demo client:   {seeded['client_id']} / {seeded['client_secret']}")
+        _echo(f"Etsy shop:     {etsy_shop['shop_name']} ({etsy_shop['shop_id']}), connection {etsy_shop['id']}: "
+              f"its paid orders appear at GET /v1/orders within seconds; order.paid events on Kafka")
         _echo(f"\nTry: curl -s -u {seeded['client_id']}:{seeded['client_secret']} "
               f"-d grant_type=client_credentials {stack.url('gateway')}/v1/oauth/token")
         _echo("Ctrl-C stops everything.")

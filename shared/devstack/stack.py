@@ -25,15 +25,28 @@ class Component:
     name: str
     app: str  # uvicorn "module:attribute"
     port: int
-    url_setting: str | None = None  # the CB_* variable other components use to reach it
+    exports: dict[str, str] = field(default_factory=dict)  # CB_* variables pointing at it; "{url}" is its origin
+    ready_path: str = "/readyz"
+
+
+ETSY_SANDBOX_EXPORTS = {
+    "CB_ETSY_API_URL": "{url}",
+    "CB_ETSY_AUTHORIZE_URL": "{url}/oauth/connect",
+    "CB_ETSY_TOKEN_URL": "{url}/v3/public/oauth/token",
+    "CB_ETSY_CLIENT_ID": "sandbox-etsy-keystring",
+    "CB_ETSY_CLIENT_SECRET": "sandbox-etsy-secret",
+}
 
 
 def default_components(base_port: int = 8000, gateway_port: int | None = None) -> list[Component]:
+    """Sandboxes first (services may call them on start), the gateway last (it needs the services)."""
     return [
-        Component("auth", "services.auth.main:app", base_port + 1, "CB_AUTH_URL"),
-        Component("orders", "services.orders.main:app", base_port + 2, "CB_ORDERS_URL"),
-        Component("listings", "services.listings.main:app", base_port + 3, "CB_LISTINGS_URL"),
-        Component("fulfilment", "services.fulfilment.main:app", base_port + 4, "CB_FULFILMENT_URL"),
+        Component("etsy-sandbox", "sandbox.etsy.app:app", base_port + 11, ETSY_SANDBOX_EXPORTS,
+                  ready_path="/_sandbox/etsy/settings"),
+        Component("auth", "services.auth.main:app", base_port + 1, {"CB_AUTH_URL": "{url}"}),
+        Component("orders", "services.orders.main:app", base_port + 2, {"CB_ORDERS_URL": "{url}"}),
+        Component("listings", "services.listings.main:app", base_port + 3, {"CB_LISTINGS_URL": "{url}"}),
+        Component("fulfilment", "services.fulfilment.main:app", base_port + 4, {"CB_FULFILMENT_URL": "{url}"}),
         Component("gateway", "services.gateway.main:app", gateway_port or base_port),
     ]
 
@@ -54,8 +67,8 @@ class Stack:
     def child_env(self) -> dict[str, str]:
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         for c in self.components:
-            if c.url_setting:
-                env[c.url_setting] = f"http://127.0.0.1:{c.port}"
+            for name, template in c.exports.items():
+                env[name] = template.format(url=f"http://127.0.0.1:{c.port}")
         gateway = next((c for c in self.components if c.name == "gateway"), None)
         if gateway is not None:
             env["CB_GATEWAY_PORT"] = str(gateway.port)
@@ -64,20 +77,33 @@ class Stack:
 
     def start(self, timeout: float = 90.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = self.child_env()
         for c in self.components:
-            args = [sys.executable, "-m", "uvicorn", c.app, "--host", "127.0.0.1", "--port", str(c.port),
-                    "--no-access-log", "--timeout-graceful-shutdown", "5"]
-            self._procs[c.name] = spawn(args, env=env, log_path=self.log_dir / f"{c.name}.log", cwd=ROOT)
+            self._spawn(c)
         try:
             self.wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
 
-    def wait_ready(self, timeout: float) -> None:
+    def _spawn(self, c: Component) -> None:
+        args = [sys.executable, "-m", "uvicorn", c.app, "--host", "127.0.0.1", "--port", str(c.port),
+                "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        self._procs[c.name] = spawn(args, env=self.child_env(), log_path=self.log_dir / f"{c.name}.log", cwd=ROOT)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one component: no shutdown hooks run, as when a node dies."""
+        proc = self._procs.pop(name)
+        proc.kill()
+        proc.wait()
+
+    def restart(self, name: str, timeout: float = 60.0) -> None:
+        component = self._component(name)
+        self._spawn(component)
+        self.wait_ready(timeout, [component])
+
+    def wait_ready(self, timeout: float, components: list[Component] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        pending = [c for c in self.components]
+        pending = list(components or self.components)
         with httpx.Client(timeout=2.0) as client:
             while pending:
                 c = pending[0]
@@ -85,7 +111,7 @@ class Stack:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{c.name} exited with code {proc.returncode}; see {self.log_dir / c.name}.log")
                 try:
-                    if client.get(f"http://127.0.0.1:{c.port}/readyz").status_code == 200:
+                    if client.get(f"http://127.0.0.1:{c.port}{c.ready_path}").status_code == 200:
                         pending.pop(0)
                         continue
                 except httpx.HTTPError:

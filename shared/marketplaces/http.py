@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import structlog
 from aiolimiter import AsyncLimiter
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
 
@@ -143,6 +143,30 @@ class _RetryableOutcome(Exception):
         self.wait_s = wait_s
 
 
+MAX_RATE_LIMITED_RETRIES = 30
+
+
+class _RetryBudget:
+    """Separate budgets: a 429 is the platform telling us when to come back (we wait exactly that), so a
+    burst of them must not use up the few retries we allow for 5xx and timeouts."""
+
+    def __init__(self, max_errors: int, max_rate_limited: int) -> None:
+        self._max_errors = max_errors
+        self._max_rate_limited = max_rate_limited
+
+    @staticmethod
+    def errors_so_far(retry_state: RetryCallState) -> int:
+        return retry_state.__dict__.get("_cb_errors", 0)
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        rate_limited = isinstance(exc, _RetryableOutcome) and isinstance(exc.final, RateLimited)
+        key = "_cb_rate_limited" if rate_limited else "_cb_errors"
+        retry_state.__dict__[key] = retry_state.__dict__.get(key, 0) + 1
+        limit = self._max_rate_limited if rate_limited else self._max_errors
+        return retry_state.__dict__[key] > limit
+
+
 class MarketplaceHttp:
     """One pooled `httpx.AsyncClient` plus the app's rate budget and the retry rules above."""
 
@@ -207,7 +231,7 @@ class MarketplaceHttp:
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_retries + 1),
+            stop=_RetryBudget(self._max_retries, MAX_RATE_LIMITED_RETRIES),
             wait=self._wait,
             retry=retry_if_exception_type(_RetryableOutcome),
             reraise=True,
@@ -234,7 +258,7 @@ class MarketplaceHttp:
         exc = outcome.exception() if outcome is not None else None
         if isinstance(exc, _RetryableOutcome) and exc.wait_s is not None:
             return exc.wait_s
-        return self.backoff_delay(retry_state.attempt_number)
+        return self.backoff_delay(max(1, _RetryBudget.errors_so_far(retry_state)))
 
     async def _attempt(self, method: str, path: str, attempt: int, idempotent: bool, **kwargs: Any) -> httpx.Response:
         label = f"{method} {path.split('?', 1)[0]}"

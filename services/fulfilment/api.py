@@ -1,0 +1,42 @@
+"""HTTP API of the fulfilment service: book a shipment, read its push-back state."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fulfilment import repository as repo
+from services.fulfilment.schemas import ShipmentIn, ShipmentOut
+from services.fulfilment.service import book_shipment
+from shared.web.identity import Identity, require_scope
+from shared.web.problems import Problem
+from shared.web.service_app import db_session
+
+router = APIRouter(prefix="/v1", tags=["fulfilment"])
+
+
+@router.post("/orders/{order_id}/shipments", response_model=ShipmentOut, status_code=status.HTTP_201_CREATED)
+async def create_shipment(
+    order_id: uuid.UUID, body: ShipmentIn, request: Request, response: Response,
+    identity: Identity = Depends(require_scope("fulfilment:write")),
+    session: AsyncSession = Depends(db_session),
+    idempotency_key: str | None = Header(None, max_length=200),
+) -> ShipmentOut:
+    """Record carrier + tracking, emit `shipment.booked`, and push it to the marketplace in the background."""
+    row, created = await book_shipment(session, identity, order_id, body, idempotency_key)
+    if created:
+        request.app.state.tracking_pusher.poke()
+    else:
+        response.status_code = status.HTTP_200_OK
+    return ShipmentOut.model_validate(row._mapping, from_attributes=False)
+
+
+@router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
+async def get_shipment(shipment_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
+                       session: AsyncSession = Depends(db_session)) -> ShipmentOut:
+    row = await repo.get_shipment(session, shipment_id, identity.merchant_id)
+    if row is None:
+        raise Problem(404, f"shipment {shipment_id} not found", type_="not-found")
+    return ShipmentOut.model_validate(row._mapping, from_attributes=False)

@@ -1,0 +1,121 @@
+"""Pushing carrier + tracking to the marketplace until it confirms, then `order.fulfilled`.
+
+Pushes are claimed with a lease, so a pusher that dies mid-call leaves the shipment to be retried
+after the lease; transient failures back off exponentially without limit (the marketplace will come
+back), a rejection is final and keeps the marketplace's reason on the shipment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.fulfilment import repository as repo
+from services.fulfilment.service import SOURCE
+from shared.events import make_event
+from shared.events.payloads import OrderFulfilled
+from shared.marketplaces.base import (
+    AuthorizationLost,
+    RejectedByMarketplace,
+    TrackingPush,
+    TransientMarketplaceError,
+)
+from shared.marketplaces.credentials import access_token_provider
+from shared.marketplaces.registry import order_source
+from shared.messaging.outbox import add_event
+from shared.settings import Settings
+from shared.web.internal import InternalClient
+
+log = structlog.get_logger(__name__)
+
+LEASE_S = 120.0
+MAX_BACKOFF_S = 600.0
+
+
+def backoff_s(attempt: int) -> float:
+    return min(MAX_BACKOFF_S, 2.0 ** min(attempt, 10))
+
+
+class TrackingPusher:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], auth: InternalClient) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._auth = auth
+        self._wakeup = asyncio.Event()
+
+    def poke(self) -> None:
+        self._wakeup.set()
+
+    async def run_forever(self, tick_s: float = 1.0) -> None:
+        while True:
+            try:
+                async with self._sessions() as session, session.begin():
+                    claimed = await repo.claim_due_pushes(session, lease_s=LEASE_S, limit=20)
+                await asyncio.gather(*(self.push(s) for s in claimed))
+            except Exception:
+                log.exception("fulfilment.pusher_failed")
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), tick_s)
+
+    async def push(self, shipment) -> None:
+        async with self._sessions() as session:
+            order = await repo.get_order(session, shipment.order_id, None)
+        try:
+            connection = await self._connection(order.connection_id)
+            source = order_source(order.marketplace, self._settings,
+                                  access_token_provider(self._auth, order.connection_id), shop_id=connection["shop_id"])
+            try:
+                result = await source.push_tracking(TrackingPush(
+                    external_order_id=order.external_id, carrier=shipment.carrier,
+                    tracking_number=shipment.tracking_number, note=shipment.note,
+                    lines=tuple((line["order_line_external_id"], line["quantity"]) for line in shipment.lines)))
+            finally:
+                await source.aclose()
+        except RejectedByMarketplace as exc:
+            log.warning("fulfilment.push_rejected", shipment_id=str(shipment.id), reason=exc.reason)
+            await self._mark(shipment.id, status="failed", failure_reason=exc.reason, last_error=str(exc))
+            return
+        except (TransientMarketplaceError, AuthorizationLost) as exc:
+            # A lost grant comes back when the merchant reconnects; keep trying at the slow end of the backoff.
+            delay = MAX_BACKOFF_S if isinstance(exc, AuthorizationLost) else backoff_s(shipment.push_attempts)
+            log.info("fulfilment.push_retry", shipment_id=str(shipment.id), error=str(exc), retry_in_s=delay)
+            await self._mark(shipment.id, last_error=str(exc), next_attempt_at=_in(delay))
+            return
+        except Exception as exc:
+            log.exception("fulfilment.push_crashed", shipment_id=str(shipment.id))
+            await self._mark(shipment.id, last_error=repr(exc), next_attempt_at=_in(backoff_s(shipment.push_attempts)))
+            return
+        async with self._sessions() as session, session.begin():
+            await repo.mark_shipment(session, shipment.id, status="pushed", last_error=None,
+                                     carrier_sent=result.carrier_sent,
+                                     marketplace_shipment_id=result.marketplace_shipment_id)
+            await add_event(session, make_event(SOURCE, OrderFulfilled(
+                order_id=order.order_id, merchant_id=order.merchant_id, shipment_id=shipment.id,
+                marketplace=order.marketplace, fully_shipped=result.order_fully_shipped,
+            ), subject=str(order.order_id), tenant_id=str(order.merchant_id)))
+        log.info("fulfilment.tracking_pushed", shipment_id=str(shipment.id), carrier=result.carrier_sent)
+
+    async def _connection(self, connection_id: uuid.UUID) -> dict:
+        response = await self._auth.request("GET", f"/internal/connections/{connection_id}")
+        if response.status_code == 404:
+            raise AuthorizationLost("the connection no longer exists")
+        if response.status_code != 200:
+            raise TransientMarketplaceError(f"auth answered {response.status_code} for the connection")
+        connection = response.json()
+        if connection["status"] != "active":
+            raise AuthorizationLost(f"the connection is {connection['status']}")
+        return connection
+
+    async def _mark(self, shipment_id: uuid.UUID, **values) -> None:
+        async with self._sessions() as session, session.begin():
+            await repo.mark_shipment(session, shipment_id, **values)
+
+
+def _in(seconds: float):
+    return sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)

@@ -1,0 +1,74 @@
+"""Reads and writes of the fulfilment schema."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fulfilment.models import orders, shipments
+
+
+async def upsert_order(session: AsyncSession, values: dict) -> None:
+    stmt = insert(orders).values(**values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["order_id"], set_={"lines": stmt.excluded.lines, "updated_at": sa.func.now()}))
+
+
+async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: str) -> None:
+    await session.execute(orders.update().where(orders.c.order_id == order_id)
+                          .values(status=status, updated_at=sa.func.now()))
+
+
+async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None):
+    query = sa.select(orders).where(orders.c.order_id == order_id)
+    if merchant_id is not None:
+        query = query.where(orders.c.merchant_id == merchant_id)
+    return (await session.execute(query)).one_or_none()
+
+
+async def shipment_by_idempotency_key(session: AsyncSession, merchant_id: uuid.UUID, key: str):
+    return (await session.execute(sa.select(shipments).where(
+        shipments.c.merchant_id == merchant_id, shipments.c.idempotency_key == key))).one_or_none()
+
+
+async def insert_shipment(session: AsyncSession, values: dict) -> None:
+    await session.execute(shipments.insert().values(**values))
+
+
+async def get_shipment(session: AsyncSession, shipment_id: uuid.UUID, merchant_id: uuid.UUID | None):
+    query = sa.select(shipments).where(shipments.c.id == shipment_id)
+    if merchant_id is not None:
+        query = query.where(shipments.c.merchant_id == merchant_id)
+    return (await session.execute(query)).one_or_none()
+
+
+async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID) -> dict[str, int]:
+    """Per order line, the quantity already in non-failed shipments (an empty `lines` ships everything)."""
+    rows = (await session.execute(sa.select(shipments.c.lines).where(
+        shipments.c.order_id == order_id, shipments.c.status != "failed"))).scalars()
+    shipped: dict[str, int] = {}
+    for lines in rows:
+        for line in lines:
+            shipped[line["order_line_external_id"]] = shipped.get(line["order_line_external_id"], 0) + line["quantity"]
+    return shipped
+
+
+async def claim_due_pushes(session: AsyncSession, *, lease_s: float, limit: int) -> list:
+    """Pending shipments whose push is due, leased so a crashed pusher's work comes back after `lease_s`."""
+    due = (sa.select(shipments.c.id).where(shipments.c.status == "pending", shipments.c.next_attempt_at <= sa.func.now())
+           .order_by(shipments.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)).scalar_subquery()
+    claimed = await session.execute(
+        shipments.update().where(shipments.c.id.in_(due))
+        .values(push_attempts=shipments.c.push_attempts + 1,
+                next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, lease_s))
+        .returning(shipments)
+    )
+    return list(claimed.all())
+
+
+async def mark_shipment(session: AsyncSession, shipment_id: uuid.UUID, **values) -> None:
+    await session.execute(shipments.update().where(shipments.c.id == shipment_id)
+                          .values(**values, updated_at=sa.func.now()))

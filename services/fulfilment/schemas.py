@@ -1,0 +1,41 @@
+"""The fulfilment API's request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from shared.events.payloads import ShipmentLine
+
+
+class ShipmentIn(BaseModel):
+    carrier: str = Field(min_length=1, max_length=100, description="free text; mapped to each marketplace's names")
+    tracking_number: str = Field(min_length=1, max_length=100)
+    lines: list[ShipmentLine] = Field(default_factory=list, description="empty: the whole order")
+    note: str | None = Field(None, max_length=500)
+
+    @field_validator("carrier", "tracking_number")
+    @classmethod
+    def strip(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class ShipmentOut(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    carrier: str
+    tracking_number: str
+    lines: list[ShipmentLine]
+    note: str | None
+    status: str
+    push_attempts: int
+    last_error: str | None
+    failure_reason: str | None
+    carrier_sent: str | None
+    marketplace_shipment_id: str | None
+    created_at: datetime
+    updated_at: datetime

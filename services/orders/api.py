@@ -1,0 +1,98 @@
+"""HTTP API of the orders service: orders (read) and per-connection sync (trigger, progress)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders import repository as repo
+from services.orders.schemas import OrderOut, OrderPage, ShipmentSummary, SyncStatus
+from shared.events.payloads import OrderLine
+from shared.web.identity import Identity, require_scope
+from shared.web.pagination import decode_cursor, encode_cursor
+from shared.web.problems import Problem
+from shared.web.service_app import db_session
+
+router = APIRouter(prefix="/v1", tags=["orders"])
+
+
+def _order_out(row, lines, shipments) -> OrderOut:
+    return OrderOut(
+        **{k: getattr(row, k) for k in ("id", "merchant_id", "connection_id", "marketplace", "external_id", "status",
+                                        "marketplace_status", "buyer", "shipping_address", "billing_address",
+                                        "billing_copied_from_shipping", "total", "currency", "placed_at", "paid_at",
+                                        "created_at", "updated_at")},
+        lines=[OrderLine(external_id=line.external_id, title=line.title, sku=line.sku, quantity=line.quantity,
+                         unit_price=line.unit_price, variations=line.variations) for line in lines],
+        shipments=[ShipmentSummary(**s._mapping) for s in shipments],
+    )
+
+
+@router.get("/orders", response_model=OrderPage)
+async def list_orders(
+    identity: Identity = Depends(require_scope("orders:read")),
+    session: AsyncSession = Depends(db_session),
+    connection_id: uuid.UUID | None = None,
+    status_: str | None = Query(None, alias="status", pattern="^(paid|shipped|cancelled)$"),
+    updated_since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> OrderPage:
+    rows = await repo.list_orders(session, merchant_id=identity.merchant_id, connection_id=connection_id,
+                                  status=status_, updated_since=updated_since,
+                                  after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    ids = [r.id for r in page]
+    lines, shipments = await repo.lines_of(session, ids), await repo.shipments_of(session, ids)
+    return OrderPage(items=[_order_out(r, lines[r.id], shipments[r.id]) for r in page],
+                     next_cursor=encode_cursor(page[-1].updated_at, page[-1].id) if more else None)
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+async def get_order(order_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
+                    session: AsyncSession = Depends(db_session)) -> OrderOut:
+    row = await repo.get_order(session, order_id, identity.merchant_id)
+    if row is None:
+        raise Problem(404, f"order {order_id} not found", type_="not-found")
+    return _order_out(row, (await repo.lines_of(session, [row.id]))[row.id],
+                      (await repo.shipments_of(session, [row.id]))[row.id])
+
+
+async def _own_connection(session: AsyncSession, connection_id: uuid.UUID, identity: Identity):
+    connection = await repo.get_connection(session, connection_id)
+    if connection is None or (identity.merchant_id is not None and connection.merchant_id != identity.merchant_id):
+        raise Problem(404, f"connection {connection_id} not found (or not yet known to orders)", type_="not-found")
+    return connection
+
+
+async def _sync_status(request: Request, session: AsyncSession, connection) -> SyncStatus:
+    state = await repo.get_sync_state(session, connection.id)
+    return SyncStatus(connection_id=connection.id, connection_status=connection.status, cursor=state.cursor,
+                      running=connection.id in request.app.state.order_sync.running, last_started_at=state.last_started_at,
+                      last_finished_at=state.last_finished_at, last_outcome=state.last_outcome,
+                      last_error=state.last_error, last_counts=state.last_counts, next_run_at=state.next_run_at,
+                      runs=state.runs)
+
+
+@router.post("/connections/{connection_id}/sync", response_model=SyncStatus, status_code=status.HTTP_202_ACCEPTED)
+async def sync_now(connection_id: uuid.UUID, request: Request,
+                   identity: Identity = Depends(require_scope("connections:write")),
+                   session: AsyncSession = Depends(db_session)) -> SyncStatus:
+    """Ask for a sync now; it runs in the background (poll `GET …/sync` for progress)."""
+    connection = await _own_connection(session, connection_id, identity)
+    if connection.status != "active":
+        raise Problem(409, f"connection is {connection.status}; only active connections sync", type_="conflict")
+    await repo.request_sync_now(session, connection_id)
+    await session.commit()
+    request.app.state.order_sync.poke()
+    return await _sync_status(request, session, connection)
+
+
+@router.get("/connections/{connection_id}/sync", response_model=SyncStatus)
+async def sync_progress(connection_id: uuid.UUID, request: Request,
+                        identity: Identity = Depends(require_scope("connections:read")),
+                        session: AsyncSession = Depends(db_session)) -> SyncStatus:
+    return await _sync_status(request, session, await _own_connection(session, connection_id, identity))

@@ -1,0 +1,164 @@
+"""Reads and writes of the orders schema. No business rules here: those live in ingest.py / service.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.orders.models import connections, order_lines, order_shipments, orders, rejected_payloads, sync_states
+
+
+async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
+    return (await session.execute(
+        sa.select(orders).where(orders.c.connection_id == connection_id, orders.c.external_id == external_id)
+        .with_for_update()
+    )).one_or_none()
+
+
+async def insert_order(session: AsyncSession, values: dict, lines: list[dict]) -> bool:
+    """Insert unless (connection, external id) exists; False when another writer got there first."""
+    inserted = await session.execute(
+        insert(orders).values(**values).on_conflict_do_nothing(constraint="uq_orders_connection_external")
+        .returning(orders.c.id)
+    )
+    if inserted.scalar_one_or_none() is None:
+        return False
+    await replace_lines(session, values["id"], lines)
+    return True
+
+
+async def update_order(session: AsyncSession, order_id: uuid.UUID, values: dict, lines: list[dict] | None) -> None:
+    await session.execute(orders.update().where(orders.c.id == order_id).values(**values, updated_at=sa.func.now()))
+    if lines is not None:
+        await replace_lines(session, order_id, lines)
+
+
+async def replace_lines(session: AsyncSession, order_id: uuid.UUID, lines: list[dict]) -> None:
+    await session.execute(order_lines.delete().where(order_lines.c.order_id == order_id))
+    if lines:
+        await session.execute(order_lines.insert(), [{**line, "order_id": order_id} for line in lines])
+
+
+async def lines_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
+    rows = (await session.execute(
+        sa.select(order_lines).where(order_lines.c.order_id.in_(order_ids)).order_by(order_lines.c.position)
+    )).all()
+    by_order: dict[uuid.UUID, list] = {i: [] for i in order_ids}
+    for row in rows:
+        by_order[row.order_id].append(row)
+    return by_order
+
+
+async def shipments_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
+    rows = (await session.execute(
+        sa.select(order_shipments).where(order_shipments.c.order_id.in_(order_ids))
+        .order_by(order_shipments.c.booked_at)
+    )).all()
+    by_order: dict[uuid.UUID, list] = {i: [] for i in order_ids}
+    for row in rows:
+        by_order[row.order_id].append(row)
+    return by_order
+
+
+async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None):
+    query = sa.select(orders).where(orders.c.id == order_id)
+    if merchant_id is not None:
+        query = query.where(orders.c.merchant_id == merchant_id)
+    return (await session.execute(query)).one_or_none()
+
+
+async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, connection_id: uuid.UUID | None,
+                      status: str | None, updated_since: datetime | None, after: tuple[datetime, uuid.UUID] | None,
+                      limit: int) -> list:
+    """Keyset pagination on (updated_at, id): stable while orders keep changing."""
+    query = sa.select(orders)
+    if merchant_id is not None:
+        query = query.where(orders.c.merchant_id == merchant_id)
+    if connection_id is not None:
+        query = query.where(orders.c.connection_id == connection_id)
+    if status is not None:
+        query = query.where(orders.c.status == status)
+    if updated_since is not None:
+        query = query.where(orders.c.updated_at >= updated_since)
+    if after is not None:
+        query = query.where(sa.tuple_(orders.c.updated_at, orders.c.id) > sa.tuple_(*after))
+    return list((await session.execute(query.order_by(orders.c.updated_at, orders.c.id).limit(limit))).all())
+
+
+async def record_rejection(session: AsyncSession, connection_id: uuid.UUID, external_id: str, reason: str) -> None:
+    stmt = insert(rejected_payloads).values(connection_id=connection_id, external_id=external_id, reason=reason)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["connection_id", "external_id"], set_={"reason": reason, "seen_at": sa.func.now()}))
+
+
+async def clear_rejection(session: AsyncSession, connection_id: uuid.UUID, external_id: str) -> None:
+    await session.execute(rejected_payloads.delete().where(
+        rejected_payloads.c.connection_id == connection_id, rejected_payloads.c.external_id == external_id))
+
+
+# --- connections projection and sync state --------------------------------------------------------------
+
+
+async def upsert_connection(session: AsyncSession, values: dict) -> None:
+    stmt = insert(connections).values(**values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["id"], set_={**{k: stmt.excluded[k] for k in values if k != "id"}, "updated_at": sa.func.now()}))
+    await session.execute(insert(sync_states).values(connection_id=values["id"]).on_conflict_do_nothing())
+
+
+async def set_connection_status(session: AsyncSession, connection_id: uuid.UUID, status: str) -> None:
+    await session.execute(connections.update().where(connections.c.id == connection_id)
+                          .values(status=status, updated_at=sa.func.now()))
+
+
+async def get_connection(session: AsyncSession, connection_id: uuid.UUID):
+    return (await session.execute(sa.select(connections).where(connections.c.id == connection_id))).one_or_none()
+
+
+async def get_sync_state(session: AsyncSession, connection_id: uuid.UUID):
+    return (await session.execute(
+        sa.select(sync_states).where(sync_states.c.connection_id == connection_id))).one_or_none()
+
+
+async def due_connections(session: AsyncSession, *, limit: int) -> list:
+    """Active connections whose next sync is due (whoever gets the connection's sync lock runs it)."""
+    return list((await session.execute(
+        sa.select(sync_states.c.connection_id)
+        .join(connections, connections.c.id == sync_states.c.connection_id)
+        .where(connections.c.status == "active", sync_states.c.next_run_at <= sa.func.now())
+        .order_by(sync_states.c.next_run_at).limit(limit)
+    )).scalars())
+
+
+async def start_sync(session: AsyncSession, connection_id: uuid.UUID, *, next_run_in_s: float) -> None:
+    await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id).values(
+        last_started_at=sa.func.now(), last_outcome="running", runs=sync_states.c.runs + 1,
+        next_run_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, next_run_in_s)))
+
+
+async def finish_sync(session: AsyncSession, connection_id: uuid.UUID, *, cursor: str | None, outcome: str,
+                      error: str | None, counts: dict, next_run_in_s: float) -> None:
+    values = {"last_finished_at": sa.func.now(), "last_outcome": outcome, "last_error": error,
+              "last_counts": counts,
+              "next_run_at": sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, next_run_in_s)}
+    if cursor is not None:
+        values["cursor"] = cursor
+    await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id).values(**values))
+
+
+async def request_sync_now(session: AsyncSession, connection_id: uuid.UUID) -> None:
+    await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
+                          .values(next_run_at=sa.func.now()))
+
+
+async def add_shipment(session: AsyncSession, values: dict) -> None:
+    await session.execute(insert(order_shipments).values(**values).on_conflict_do_nothing())
+
+
+async def confirm_shipment(session: AsyncSession, shipment_id: uuid.UUID) -> None:
+    await session.execute(order_shipments.update().where(order_shipments.c.shipment_id == shipment_id)
+                          .values(status="confirmed"))

@@ -1,0 +1,60 @@
+"""The orders API's request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from shared.events.payloads import Address, Buyer, OrderLine
+
+
+class ShipmentSummary(BaseModel):
+    shipment_id: uuid.UUID
+    carrier: str
+    tracking_number: str
+    status: str
+    booked_at: datetime
+
+
+class OrderOut(BaseModel):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    connection_id: uuid.UUID
+    marketplace: str
+    external_id: str
+    status: str
+    marketplace_status: str
+    buyer: Buyer
+    shipping_address: Address
+    billing_address: Address
+    billing_copied_from_shipping: bool
+    lines: list[OrderLine]
+    total: Decimal
+    currency: str
+    placed_at: datetime | None
+    paid_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    shipments: list[ShipmentSummary]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class SyncStatus(BaseModel):
+    connection_id: uuid.UUID
+    connection_status: str
+    cursor: str | None
+    running: bool
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+    last_counts: dict[str, int]
+    next_run_at: datetime
+    runs: int

@@ -1,0 +1,138 @@
+"""Scheduled and on-demand order sync per connection.
+
+A connection's sync runs under a Postgres advisory lock held on its own database connection: two
+replicas never sync one shop at once, and a crashed syncer frees the lock with its connection. Each
+page is stored in its own transaction, and the cursor advances only after the last page, so a sync
+killed midway restarts from the old cursor and the upserts make the repeat harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.orders import repository as repo
+from services.orders.ingest import ingest_order
+from shared.db.migrations import advisory_key
+from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow
+from shared.marketplaces.credentials import access_token_provider
+from shared.marketplaces.registry import order_source
+from shared.settings import Settings
+from shared.web.internal import InternalClient
+
+log = structlog.get_logger(__name__)
+
+MAX_CONCURRENT_SYNCS = 4
+RETRY_AFTER_FAILURE_S = 30.0
+
+
+class OrderSync:
+    def __init__(self, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+                 auth: InternalClient) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._sessions = sessions
+        self._auth = auth
+        self._wakeup = asyncio.Event()
+        self.running: set[uuid.UUID] = set()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_SYNCS)
+
+    def poke(self) -> None:
+        """Look for due syncs now instead of at the next tick (after `POST …/sync` or a new connection)."""
+        self._wakeup.set()
+
+    async def run_forever(self, tick_s: float = 2.0) -> None:
+        tasks: set[asyncio.Task] = set()
+        while True:
+            try:
+                async with self._sessions() as session:
+                    due = await repo.due_connections(session, limit=50)
+                for connection_id in due:
+                    if connection_id not in self.running:
+                        self.running.add(connection_id)
+                        task = asyncio.create_task(self._guarded(connection_id))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+            except Exception:
+                log.exception("orders.scheduler_failed")
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), tick_s)
+
+    async def _guarded(self, connection_id: uuid.UUID) -> None:
+        try:
+            async with self._slots:
+                await self.sync_connection(connection_id)
+        finally:
+            self.running.discard(connection_id)
+
+    async def sync_connection(self, connection_id: uuid.UUID) -> dict | None:
+        """Run one sync if no one else is; returns its counts, or None when another syncer holds the shop."""
+        async with self._engine.connect() as lock_conn:
+            key = advisory_key(f"order-sync:{connection_id}")
+            if not await lock_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}):
+                return None
+            try:
+                return await self._sync_locked(connection_id)
+            finally:
+                await lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    async def _sync_locked(self, connection_id: uuid.UUID) -> dict:
+        interval = self._settings.order_sync_interval_s
+        async with self._sessions() as session, session.begin():
+            connection = await repo.get_connection(session, connection_id)
+            state = await repo.get_sync_state(session, connection_id)
+            await repo.start_sync(session, connection_id, next_run_in_s=interval)
+        cursor = state.cursor if state is not None else None
+        if connection is None or connection.status != "active":
+            return {}
+        started_at = datetime.now(UTC)
+        source = order_source(connection.marketplace, self._settings,
+                              access_token_provider(self._auth, connection_id), shop_id=connection.shop_id)
+        counts: Counter[str] = Counter()
+        log.info("orders.sync_started", connection_id=str(connection_id), cursor=cursor)
+        try:
+            return await self._ingest_all(source, connection, cursor, started_at, counts)
+        finally:
+            await source.aclose()
+
+    async def _ingest_all(self, source, connection, cursor, started_at, counts: Counter[str]) -> dict:
+        connection_id, interval = connection.id, self._settings.order_sync_interval_s
+        try:
+            window = SyncWindow(cursor=cursor, overlap_s=self._settings.order_sync_overlap_s)
+            async for page in source.paid_unshipped_orders(window):
+                async with self._sessions() as session, session.begin():
+                    for order in page.orders:
+                        counts[await ingest_order(session, connection, order)] += 1
+                        await repo.clear_rejection(session, connection_id, order.external_id)
+                    for rejected in page.rejected:
+                        counts["rejected"] += 1
+                        log.warning("orders.payload_rejected", connection_id=str(connection_id),
+                                    external_id=rejected.external_id, reason=rejected.reason)
+                        await repo.record_rejection(session, connection_id, rejected.external_id, rejected.reason)
+        except AuthorizationLost as exc:
+            # auth has moved the connection to needs_reauth and told everyone; stop until it is reconnected.
+            return await self._finish(connection_id, None, "needs_reauth", str(exc), counts, interval)
+        except MarketplaceError as exc:
+            log.warning("orders.sync_failed", connection_id=str(connection_id), error=str(exc))
+            return await self._finish(connection_id, None, "failed", str(exc), counts,
+                                      min(interval, RETRY_AFTER_FAILURE_S))
+        except Exception as exc:
+            log.exception("orders.sync_crashed", connection_id=str(connection_id))
+            return await self._finish(connection_id, None, "failed", repr(exc), counts,
+                                      min(interval, RETRY_AFTER_FAILURE_S))
+        return await self._finish(connection_id, source.next_cursor(started_at), "ok", None, counts, interval)
+
+    async def _finish(self, connection_id, cursor, outcome, error, counts, next_run_in_s) -> dict:
+        async with self._sessions() as session, session.begin():
+            await repo.finish_sync(session, connection_id, cursor=cursor, outcome=outcome, error=error,
+                                   counts=dict(counts), next_run_in_s=next_run_in_s)
+        log.info("orders.sync_finished", connection_id=str(connection_id), outcome=outcome, **counts)
+        return dict(counts)
