@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     etsy_rate_per_second: float = 10.0
     etsy_scopes: str = "transactions_r transactions_w listings_r listings_w shops_r"
 
+    bigcommerce_api_url: str = "https://api.bigcommerce.com"
+    bigcommerce_client_id: str = ""  # only for app-level (OAuth) installs; store-level accounts bring their own
+    bigcommerce_client_secret: SecretStr = SecretStr("")
+    bigcommerce_webhook_path: str = "/v1/webhooks/bigcommerce"
+
+    allegro_api_url: str = "https://api.allegro.pl"
+    allegro_authorize_url: str = "https://allegro.pl/auth/oauth/authorize"
+    allegro_token_url: str = "https://allegro.pl/auth/oauth/token"
+    allegro_client_id: str = ""
+    allegro_client_secret: SecretStr = SecretStr("")
+    allegro_rate_per_second: float = 15.0
+
     order_sync_interval_s: float = 60.0
     order_sync_overlap_s: int = 600
     marketplace_timeout_s: float = 20.0

@@ -62,6 +62,8 @@ connections = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("connected_at", sa.DateTime(timezone=True)),
     sa.Column("disconnected_at", sa.DateTime(timezone=True)),
+    sa.Column("settings", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"),
+              comment="only the values a merchant changed; defaults live in code"),
     sa.CheckConstraint("status IN ('pending', 'active', 'needs_reauth', 'disconnected')", name="ck_connections_status"),
     sa.Index("ix_connections_created_at_id", "created_at", "id"),
     sa.Index("ix_connections_merchant_id_created_at_id", "merchant_id", "created_at", "id"),
@@ -93,4 +95,17 @@ connection_tokens = sa.Table(
     sa.Column("refreshed_at", sa.DateTime(timezone=True), comment="last refresh; null until the first one"),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+connection_settings_audit = sa.Table(
+    "connection_settings_audit",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("connection_id", UUID(as_uuid=True), sa.ForeignKey("connections.id"), nullable=False),
+    sa.Column("changed_by", sa.Text, nullable=False, comment="the API client that made the change"),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("setting", sa.Text, nullable=False),
+    sa.Column("old_value", JSONB),
+    sa.Column("new_value", JSONB),
+    sa.Index("ix_connection_settings_audit_connection", "connection_id", "id"),
 )

@@ -45,6 +45,8 @@ ROUTES: tuple[Route, ...] = (
     # Listed before the "{connection_id}" rows: the first pattern that fits wins.
     Route("GET", "/v1/connections/oauth/callback", "auth", PUBLIC),
     Route("GET", "/v1/connections/{connection_id}", "auth", "connections:read"),
+    Route("PATCH", "/v1/connections/{connection_id}", "auth", "connections:write"),
+    Route("GET", "/v1/connections/{connection_id}/settings/audit", "auth", "connections:read"),
     Route("DELETE", "/v1/connections/{connection_id}", "auth", "connections:write"),
     Route("POST", "/v1/connections/{connection_id}/sync", "orders", "connections:write"),
     Route("GET", "/v1/connections/{connection_id}/sync", "orders", "connections:read"),

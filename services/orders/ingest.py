@@ -1,12 +1,15 @@
 """Turning marketplace orders into canonical orders and events, idempotently.
 
 Each order is upserted on (connection, external id) and its events are staged in the same transaction,
-so seeing a receipt any number of times yields one order and one `order.paid`; later real changes
-yield `order.updated`, a cancellation `order.cancelled`, and stale copies nothing.
+so seeing an order any number of times yields one order and one `order.paid`; later real changes
+yield `order.updated`, a cancellation `order.cancelled`, and stale copies nothing. What else a new
+order triggers (stock, confirmation mail, customer registration) is the connection's settings' call,
+and an archive import triggers none of it: its orders are history and arrive as `order.imported`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,47 +17,90 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.orders import repository as repo
 from services.orders.snapshots import line_values, new_order_id, next_status, order_values, snapshot
 from shared.events import make_event
-from shared.events.payloads import OrderCancelled, OrderPaid, OrderUpdated
+from shared.events.payloads import (
+    CustomerRegistered,
+    OrderCancelled,
+    OrderConfirmationRequested,
+    OrderImported,
+    OrderPaid,
+    OrderUpdated,
+)
 from shared.marketplaces.base import MarketplaceOrder
 from shared.messaging.outbox import add_event
 
-Outcome = Literal["created", "updated", "cancelled", "unchanged", "stale", "skipped"]
+Outcome = Literal["created", "imported", "updated", "cancelled", "unchanged", "stale", "skipped"]
 SOURCE = "channelbridge/orders"
 
 
-async def ingest_order(session: AsyncSession, connection, order: MarketplaceOrder) -> Outcome:
-    existing = await repo.order_by_external_id(session, connection.id, order.external_id)
-    status = next_status(existing.status if existing else None, order.state)
-    if existing is None:
-        if status is None:
-            return "skipped"  # unpaid, or shipped/cancelled before we ever saw it paid
-        values = {"id": new_order_id(), "merchant_id": connection.merchant_id, "connection_id": connection.id,
-                  "marketplace": connection.marketplace, "external_id": order.external_id, "status": status,
-                  **order_values(order)}
-        if not await repo.insert_order(session, values, line_values(order)):
-            return "unchanged"  # a concurrent sync inserted it first and emitted order.paid
-        await _emit(session, values["id"], OrderPaid)
-        return "created"
+@dataclass(frozen=True)
+class IngestPolicy:
+    """The connection settings that decide what a newly seen order sets off."""
 
+    archive: bool = False
+    update_stock: bool = True
+    send_confirmation: bool = False
+    register_customers: bool = False
+
+
+async def ingest_order(session: AsyncSession, connection, order: MarketplaceOrder,
+                       policy: IngestPolicy = IngestPolicy()) -> Outcome:
+    existing = await repo.order_by_external_id(session, connection.id, order.external_id)
+    if existing is None:
+        return await _create(session, connection, order, policy)
+    if policy.archive:
+        return "unchanged"  # an archive import never rewrites what the live sync already keeps current
     if order.updated_at < existing.marketplace_updated_at:
         return "stale"
+    status = next_status(existing.status, order.state)
     values = order_values(order)
     if status == existing.status and values["content_hash"] == existing.content_hash:
         return "unchanged"
     await repo.update_order(session, existing.id, {**values, "status": status}, line_values(order))
+    row = await repo.get_order(session, existing.id, None)
     if status == "cancelled" and existing.status != "cancelled":
-        row = await repo.get_order(session, existing.id, None)
-        await add_event(session, make_event(SOURCE, OrderCancelled(
+        await _emit(session, row, OrderCancelled(
             order_id=row.id, merchant_id=row.merchant_id, connection_id=row.connection_id,
-            marketplace=row.marketplace, external_id=row.external_id, reason=order.marketplace_status or None,
-        ), subject=str(row.id), tenant_id=str(row.merchant_id)))
+            marketplace=row.marketplace, external_id=row.external_id, reason=order.marketplace_status or None))
         return "cancelled"
-    await _emit(session, existing.id, OrderUpdated)
+    await _emit(session, row, await _snapshot(session, row, OrderUpdated))
     return "updated"
 
 
-async def _emit(session: AsyncSession, order_id, model) -> None:
-    row = await repo.get_order(session, order_id, None)
-    lines = (await repo.lines_of(session, [order_id]))[order_id]
-    payload = snapshot(row, lines, model)
-    await add_event(session, make_event(SOURCE, payload, subject=str(order_id), tenant_id=str(row.merchant_id)))
+async def _create(session: AsyncSession, connection, order: MarketplaceOrder, policy: IngestPolicy) -> Outcome:
+    status = _archive_status(order.state) if policy.archive else next_status(None, order.state)
+    if status is None:
+        return "skipped"  # never seen paid: unpaid, or shipped/cancelled before we ever saw it
+    values = {"id": new_order_id(), "merchant_id": connection.merchant_id, "connection_id": connection.id,
+              "marketplace": connection.marketplace, "external_id": order.external_id, "status": status,
+              **order_values(order)}
+    if not await repo.insert_order(session, values, line_values(order)):
+        return "unchanged"  # a concurrent sync inserted it first and emitted its event
+    row = await repo.get_order(session, values["id"], None)
+    if policy.archive:
+        await _emit(session, row, await _snapshot(session, row, OrderImported))
+        return "imported"
+    await _emit(session, row, await _snapshot(session, row, OrderPaid, update_stock=policy.update_stock))
+    email = (order.buyer.email or "").strip().lower()
+    if policy.send_confirmation and email:
+        await _emit(session, row, OrderConfirmationRequested(
+            order_id=row.id, merchant_id=row.merchant_id, buyer_email=email, buyer_name=order.buyer.name))
+    if policy.register_customers and email and await repo.add_customer(
+            session, merchant_id=row.merchant_id, email=email, name=order.buyer.name, first_order_id=row.id):
+        await _emit(session, row, CustomerRegistered(
+            merchant_id=row.merchant_id, email=email, name=order.buyer.name, first_order_id=row.id))
+    return "created"
+
+
+def _archive_status(state: str) -> str | None:
+    """An archive import brings history: orders already shipped. Paid-and-unshipped ones are live work
+    that shipping platforms must see as `order.paid`, so the live pass imports those."""
+    return "shipped" if state == "shipped" else None
+
+
+async def _snapshot(session: AsyncSession, row, model, **extra):
+    lines = (await repo.lines_of(session, [row.id]))[row.id]
+    return snapshot(row, lines, model, **extra)
+
+
+async def _emit(session: AsyncSession, row, payload) -> None:
+    await add_event(session, make_event(SOURCE, payload, subject=str(row.id), tenant_id=str(row.merchant_id)))

@@ -30,6 +30,9 @@ sync_states = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("last_counts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("runs", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("manual_requested", sa.Boolean, nullable=False, server_default=sa.false(),
+              comment="a POST …/sync asked for this run: it runs even with auto import off"),
+    sa.Column("archive_imported_since", sa.Date, comment="the archive import already done for this date"),
 )
 
 orders = sa.Table(
@@ -87,4 +90,14 @@ rejected_payloads = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     comment="Marketplace payloads we could not accept, with the field at fault; retried on every sync",
+)
+
+customers = sa.Table(
+    "customers", metadata,
+    sa.Column("merchant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("email", sa.Text, primary_key=True, comment="lower-cased buyer e-mail"),
+    sa.Column("name", sa.Text),
+    sa.Column("first_order_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    comment="Buyers registered as customers: customer.registered is emitted once per e-mail and merchant",
 )

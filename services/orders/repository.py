@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.models import connections, order_lines, order_shipments, orders, rejected_payloads, sync_states
+from services.orders.models import connections, customers, order_lines, order_shipments, orders, rejected_payloads, sync_states
 
 
 async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
@@ -136,7 +136,7 @@ async def due_connections(session: AsyncSession, *, limit: int) -> list:
 
 async def start_sync(session: AsyncSession, connection_id: uuid.UUID, *, next_run_in_s: float) -> None:
     await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id).values(
-        last_started_at=sa.func.now(), last_outcome="running", runs=sync_states.c.runs + 1,
+        last_started_at=sa.func.now(), last_outcome="running", runs=sync_states.c.runs + 1, manual_requested=False,
         next_run_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, next_run_in_s)))
 
 
@@ -152,7 +152,7 @@ async def finish_sync(session: AsyncSession, connection_id: uuid.UUID, *, cursor
 
 async def request_sync_now(session: AsyncSession, connection_id: uuid.UUID) -> None:
     await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
-                          .values(next_run_at=sa.func.now()))
+                          .values(next_run_at=sa.func.now(), manual_requested=True))
 
 
 async def add_shipment(session: AsyncSession, values: dict) -> None:
@@ -162,3 +162,21 @@ async def add_shipment(session: AsyncSession, values: dict) -> None:
 async def confirm_shipment(session: AsyncSession, shipment_id: uuid.UUID) -> None:
     await session.execute(order_shipments.update().where(order_shipments.c.shipment_id == shipment_id)
                           .values(status="confirmed"))
+
+
+async def add_customer(session: AsyncSession, *, merchant_id: uuid.UUID, email: str, name: str | None,
+                       first_order_id: uuid.UUID) -> bool:
+    """True only the first time this merchant sees this e-mail."""
+    inserted = await session.execute(
+        insert(customers).values(merchant_id=merchant_id, email=email, name=name, first_order_id=first_order_id)
+        .on_conflict_do_nothing().returning(customers.c.email))
+    return inserted.scalar_one_or_none() is not None
+
+
+async def save_page_cursor(session: AsyncSession, connection_id: uuid.UUID, cursor: str) -> None:
+    await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id).values(cursor=cursor))
+
+
+async def mark_archive_imported(session: AsyncSession, connection_id: uuid.UUID, since) -> None:
+    await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
+                          .values(archive_imported_since=since))

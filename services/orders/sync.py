@@ -14,14 +14,15 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.orders import repository as repo
-from services.orders.ingest import ingest_order
+from services.orders.ingest import IngestPolicy, ingest_order
 from shared.db.migrations import advisory_key
-from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow
+from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow, TransientMarketplaceError
 from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
@@ -90,45 +91,74 @@ class OrderSync:
             connection = await repo.get_connection(session, connection_id)
             state = await repo.get_sync_state(session, connection_id)
             await repo.start_sync(session, connection_id, next_run_in_s=interval)
-        cursor = state.cursor if state is not None else None
         if connection is None or connection.status != "active":
             return {}
-        started_at = datetime.now(UTC)
+        try:
+            settings = await self._connection_settings(connection_id)
+        except TransientMarketplaceError as exc:
+            return await self._finish(connection_id, None, "failed", str(exc), Counter(), RETRY_AFTER_FAILURE_S)
+        if not settings.get("auto_import_orders", True) and not state.manual_requested:
+            return await self._finish(connection_id, None, "skipped", "auto_import_orders is off", Counter(), interval)
+
         source = order_source(connection.marketplace, self._settings,
                               access_token_provider(self._auth, connection_id), shop_id=connection.shop_id)
-        counts: Counter[str] = Counter()
-        log.info("orders.sync_started", connection_id=str(connection_id), cursor=cursor)
+        log.info("orders.sync_started", connection_id=str(connection_id), cursor=state.cursor)
         try:
-            return await self._ingest_all(source, connection, cursor, started_at, counts)
+            return await self._run(source, connection, state, settings)
         finally:
             await source.aclose()
 
-    async def _ingest_all(self, source, connection, cursor, started_at, counts: Counter[str]) -> dict:
+    async def _run(self, source, connection, state, settings: dict) -> dict:
         connection_id, interval = connection.id, self._settings.order_sync_interval_s
+        counts: Counter[str] = Counter()
+        started_at = datetime.now(UTC)
+        live = IngestPolicy(update_stock=settings.get("update_stock_after_sale", True),
+                            send_confirmation=settings.get("send_order_confirmation", False),
+                            register_customers=settings.get("register_buyers_as_customers", False))
+        archive_since = settings.get("import_archived_orders_since")
         try:
-            window = SyncWindow(cursor=cursor, overlap_s=self._settings.order_sync_overlap_s)
-            async for page in source.paid_unshipped_orders(window):
+            if archive_since and str(state.archive_imported_since) != archive_since:
+                since = datetime.fromisoformat(archive_since).replace(tzinfo=UTC)
+                await self._ingest(connection, source.archived_orders(since), IngestPolicy(archive=True), counts)
                 async with self._sessions() as session, session.begin():
-                    for order in page.orders:
-                        counts[await ingest_order(session, connection, order)] += 1
-                        await repo.clear_rejection(session, connection_id, order.external_id)
-                    for rejected in page.rejected:
-                        counts["rejected"] += 1
-                        log.warning("orders.payload_rejected", connection_id=str(connection_id),
-                                    external_id=rejected.external_id, reason=rejected.reason)
-                        await repo.record_rejection(session, connection_id, rejected.external_id, rejected.reason)
+                    await repo.mark_archive_imported(session, connection_id, since.date())
+            window = SyncWindow(cursor=state.cursor, overlap_s=self._settings.order_sync_overlap_s)
+            await self._ingest(connection, source.paid_unshipped_orders(window), live, counts)
         except AuthorizationLost as exc:
             # auth has moved the connection to needs_reauth and told everyone; stop until it is reconnected.
             return await self._finish(connection_id, None, "needs_reauth", str(exc), counts, interval)
         except MarketplaceError as exc:
             log.warning("orders.sync_failed", connection_id=str(connection_id), error=str(exc))
-            return await self._finish(connection_id, None, "failed", str(exc), counts,
-                                      min(interval, RETRY_AFTER_FAILURE_S))
+            return await self._finish(connection_id, None, "failed", str(exc), counts, min(interval, RETRY_AFTER_FAILURE_S))
         except Exception as exc:
             log.exception("orders.sync_crashed", connection_id=str(connection_id))
-            return await self._finish(connection_id, None, "failed", repr(exc), counts,
-                                      min(interval, RETRY_AFTER_FAILURE_S))
+            return await self._finish(connection_id, None, "failed", repr(exc), counts, min(interval, RETRY_AFTER_FAILURE_S))
         return await self._finish(connection_id, source.next_cursor(started_at), "ok", None, counts, interval)
+
+    async def _ingest(self, connection, pages, policy: IngestPolicy, counts: Counter[str]) -> None:
+        """Each page, its events and its cursor checkpoint (if any) in one transaction."""
+        async for page in pages:
+            async with self._sessions() as session, session.begin():
+                for order in page.orders:
+                    counts[await ingest_order(session, connection, order, policy)] += 1
+                    await repo.clear_rejection(session, connection.id, order.external_id)
+                for rejected in page.rejected:
+                    counts["rejected"] += 1
+                    log.warning("orders.payload_rejected", connection_id=str(connection.id),
+                                external_id=rejected.external_id, reason=rejected.reason)
+                    await repo.record_rejection(session, connection.id, rejected.external_id, rejected.reason)
+                if page.cursor is not None:
+                    await repo.save_page_cursor(session, connection.id, page.cursor)
+
+    async def _connection_settings(self, connection_id: uuid.UUID) -> dict:
+        """Settings live with the connection in auth; read fresh at the start of every run."""
+        try:
+            response = await self._auth.request("GET", f"/internal/connections/{connection_id}")
+        except httpx.HTTPError as exc:
+            raise TransientMarketplaceError(f"auth unreachable: {exc!r}") from exc
+        if response.status_code != 200:
+            raise TransientMarketplaceError(f"auth answered {response.status_code} for the connection's settings")
+        return response.json().get("settings", {})
 
     async def _finish(self, connection_id, cursor, outcome, error, counts, next_run_in_s) -> dict:
         async with self._sessions() as session, session.begin():

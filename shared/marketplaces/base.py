@@ -48,6 +48,7 @@ class RejectedOrder:
 class OrderPage:
     orders: tuple[MarketplaceOrder, ...]
     rejected: tuple[RejectedOrder, ...] = ()
+    cursor: str | None = None  # a checkpoint the caller stores in the same transaction as this page
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,27 @@ TokenProvider = Callable[[bool], Awaitable[str]]
 
 
 class OrderSource(Protocol):
+    """One marketplace connection as the services see it. Implementations: etsy, bigcommerce, allegro."""
+
     marketplace: Marketplace
 
     async def identify_shop(self) -> ShopInfo: ...
 
-    def paid_unshipped_orders(self, window: SyncWindow) -> AsyncIterator[OrderPage]: ...
+    def paid_unshipped_orders(self, window: SyncWindow) -> AsyncIterator[OrderPage]:
+        """Orders changed since the window's cursor (everything when it is None): paid-and-unshipped ones,
+        and those cancelled or shipped since, so the caller can follow them. A page may carry a cursor
+        checkpoint (event-journal marketplaces); time-based ones leave it None and use `next_cursor`."""
 
-    def next_cursor(self, sync_started_at: datetime) -> str: ...
+    def next_cursor(self, sync_started_at: datetime) -> str | None:
+        """The cursor to store after a complete run (None: keep the last page checkpoint)."""
+
+    def archived_orders(self, since: datetime) -> AsyncIterator[OrderPage]:
+        """Orders placed since `since`, whatever their state (an archive import; history, not new sales)."""
 
     async def push_tracking(self, push: TrackingPush) -> TrackingResult: ...
+
+    async def cancel_order(self, external_order_id: str, reason: str | None) -> None:
+        """Cancel at the marketplace; RejectedByMarketplace (with its reason) where it does not allow it."""
 
     async def aclose(self) -> None:
         """Release the client's connection pool; every caller closes what it opened."""

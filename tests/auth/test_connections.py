@@ -390,8 +390,10 @@ async def test_internal_routes_require_the_internal_scope(auth, admin, settings)
     assert (await auth.post(f"{path}/access-token", json={}, headers=admin())).status_code == 403
     internal = await auth.get(path, headers=internal_headers(settings))
     assert internal.status_code == 200
-    assert internal.json() == {"id": connection["id"], "merchant_id": merchant["id"], "marketplace": "etsy",
-                               "status": "pending", "shop_id": None, "shop_name": None}
+    body = internal.json()
+    assert body.pop("settings")["auto_import_orders"] is True  # defaults, for the services that sync
+    assert body == {"id": connection["id"], "merchant_id": merchant["id"], "marketplace": "etsy",
+                    "status": "pending", "shop_id": None, "shop_name": None}
     pending = await access_token(auth, settings, connection["id"], force=False)
     assert pending.status_code == 409
     missing = await access_token(auth, settings, str(uuid.uuid4()), force=False)

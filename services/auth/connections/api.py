@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth.connections import service, tokens
+from services.auth.connections import service, settings, tokens
 from services.auth.connections.schemas import (
     AccessTokenIn,
     AccessTokenOut,
@@ -22,11 +22,14 @@ from services.auth.connections.schemas import (
     ConnectionOut,
     ConnectionPage,
     ConnectionStarted,
+    ConnectionUpdate,
     InternalConnection,
+    SettingsChange,
 )
 from services.auth.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
+from shared.web.problems import Problem
 from shared.web.service_app import db_session
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -75,6 +78,25 @@ async def oauth_callback(request: Request, response: Response, code: str | None 
 async def get_connection(connection_id: uuid.UUID, identity: Identity = Depends(can_read),
                          session: AsyncSession = Depends(db_session)) -> dict:
     return dict(await service.get_connection(session, identity, connection_id))
+
+
+@connections_router.patch("/{connection_id}", response_model=ConnectionOut,
+                          summary="Change a connection's settings (audited: who, when, old → new)")
+async def update_connection(connection_id: uuid.UUID, body: ConnectionUpdate, identity: Identity = Depends(can_write),
+                            session: AsyncSession = Depends(db_session)) -> dict:
+    await service.get_connection(session, identity, connection_id)  # tenancy: 404 for another merchant
+    try:
+        await settings.change_settings(session, identity, connection_id, body.settings)
+    except settings.SettingsConflict as exc:
+        raise Problem(409, str(exc), type_="settings-conflict") from exc
+    return dict(await service.get_connection(session, identity, connection_id))
+
+
+@connections_router.get("/{connection_id}/settings/audit", response_model=list[SettingsChange])
+async def settings_audit(connection_id: uuid.UUID, identity: Identity = Depends(can_read),
+                         session: AsyncSession = Depends(db_session)) -> list[dict]:
+    await service.get_connection(session, identity, connection_id)  # tenancy: 404 for another merchant
+    return await settings.audit_trail(session, connection_id)
 
 
 @connections_router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth.models import connection_tokens, connections, oauth_states
+from services.auth.models import connection_settings_audit, connection_tokens, connections, oauth_states
 from services.auth.pagination import Cursor
 
 # --- connections ---
@@ -124,3 +124,16 @@ async def note_pending_failure(session: AsyncSession, connection_id: uuid.UUID, 
     await session.execute(sa.update(connections)
                           .where(connections.c.id == connection_id, connections.c.status == "pending")
                           .values(status_reason=reason, updated_at=sa.func.now()))
+
+
+async def add_settings_audit(session: AsyncSession, connection_id: uuid.UUID, changed_by: str,
+                             changed: dict[str, tuple]) -> None:
+    await session.execute(connection_settings_audit.insert(), [
+        {"connection_id": connection_id, "changed_by": changed_by, "setting": name, "old_value": old, "new_value": new}
+        for name, (old, new) in changed.items()])
+
+
+async def settings_audit(session: AsyncSession, connection_id: uuid.UUID) -> list[RowMapping]:
+    stmt = (sa.select(connection_settings_audit).where(connection_settings_audit.c.connection_id == connection_id)
+            .order_by(connection_settings_audit.c.id))
+    return list((await session.execute(stmt)).mappings())

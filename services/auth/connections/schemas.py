@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.auth.connections.settings import ConnectionSettings, SettingsPatch
 from shared.events.payloads import Marketplace
 
 ConnectionStatus = Literal["pending", "active", "needs_reauth", "disconnected"]
@@ -33,6 +34,21 @@ class ConnectionOut(BaseModel):
     updated_at: datetime
     connected_at: datetime | None
     disconnected_at: datetime | None
+    settings: ConnectionSettings
+
+
+class ConnectionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    settings: SettingsPatch
+
+
+class SettingsChange(BaseModel):
+    changed_by: str
+    changed_at: datetime
+    setting: str
+    old_value: object
+    new_value: object
 
 
 class ConnectionStarted(BaseModel):
@@ -66,6 +82,7 @@ class InternalConnection(BaseModel):
     status: ConnectionStatus
     shop_id: str | None
     shop_name: str | None
+    settings: ConnectionSettings
 
 
 class AccessTokenIn(BaseModel):

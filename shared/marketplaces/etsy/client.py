@@ -128,6 +128,19 @@ class EtsyClient:
             async for page in self._receipt_pages(shop_id, {"was_canceled": "true"}, since):
                 yield page
 
+    async def archived_orders(self, since: datetime) -> AsyncIterator[OrderPage]:
+        """Paid receipts created since `since`, shipped or not (an archive import), oldest change first."""
+        shop_id = await self._shop()
+        created = {"was_paid": "true", "was_canceled": "false",
+                   "min_created": str(max(EARLIEST_TIMESTAMP, int(since.timestamp())))}
+        async for page in self._receipt_pages(shop_id, created, None):
+            yield page
+
+    async def cancel_order(self, external_order_id: str, reason: str | None) -> None:
+        """Etsy's API has no cancel or refund operation (etsy.md §3): the seller cancels on etsy.com."""
+        raise RejectedByMarketplace("Etsy does not allow cancelling an order through its API; "
+                                    "cancel it on etsy.com and the next sync will mark it cancelled", None)
+
     def next_cursor(self, sync_started_at: datetime) -> str:
         """The watermark for the next run: when this one started, in epoch seconds."""
         if sync_started_at.tzinfo is None:
