@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     bigcommerce_client_id: str = ""  # only for app-level (OAuth) installs; store-level accounts bring their own
     bigcommerce_client_secret: SecretStr = SecretStr("")
     bigcommerce_webhook_path: str = "/v1/webhooks/bigcommerce"
+    bigcommerce_rate_per_second: float = 5.0  # a guard under the store's own 30-second quota
+    bigcommerce_page_size: int = Field(250, ge=1, le=250)
 
     allegro_api_url: str = "https://api.allegro.pl"
     allegro_authorize_url: str = "https://allegro.pl/auth/oauth/authorize"

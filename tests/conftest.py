@@ -75,6 +75,8 @@ def stack_env(settings: Settings) -> dict[str, str]:
         "CB_BOOTSTRAP_ADMIN_CLIENT_ID": ADMIN_CLIENT_ID,
         "CB_BOOTSTRAP_ADMIN_CLIENT_SECRET": ADMIN_CLIENT_SECRET,
         "CB_RATE_LIMIT": TEST_RATE_LIMIT,
+        "CB_BIGCOMMERCE_PAGE_SIZE": "50",
+        "CB_BIGCOMMERCE_RATE_PER_SECOND": "25",
         "CB_LOG_LEVEL": "INFO",
     }
 

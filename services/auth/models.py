@@ -46,7 +46,7 @@ signing_keys = sa.Table(
     sa.Column("retired_at", sa.DateTime(timezone=True)),
 )
 
-CONNECTION_STATUSES = ("pending", "active", "needs_reauth", "disconnected")
+CONNECTION_STATUSES = ("pending", "active", "needs_attention", "needs_reauth", "disconnected")
 
 connections = sa.Table(
     "connections",
@@ -64,7 +64,10 @@ connections = sa.Table(
     sa.Column("disconnected_at", sa.DateTime(timezone=True)),
     sa.Column("settings", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"),
               comment="only the values a merchant changed; defaults live in code"),
-    sa.CheckConstraint("status IN ('pending', 'active', 'needs_reauth', 'disconnected')", name="ck_connections_status"),
+    sa.Column("granted_scopes", ARRAY(sa.Text), comment="API-credential connections: what the token may do"),
+    sa.Column("missing_scopes", ARRAY(sa.Text), comment="…and what it lacks for the integration"),
+    sa.CheckConstraint("status IN ('pending', 'active', 'needs_attention', 'needs_reauth', 'disconnected')",
+                       name="ck_connections_status"),
     sa.Index("ix_connections_created_at_id", "created_at", "id"),
     sa.Index("ix_connections_merchant_id_created_at_id", "merchant_id", "created_at", "id"),
     # One live connection per shop and merchant: a re-authorization revives it instead of duplicating it.
@@ -90,9 +93,13 @@ connection_tokens = sa.Table(
     metadata,
     sa.Column("connection_id", UUID(as_uuid=True), sa.ForeignKey("connections.id"), primary_key=True),
     sa.Column("access_token", sa.Text, nullable=False, comment="SecretBox-sealed, context = '<connection_id>:access'"),
-    sa.Column("refresh_token", sa.Text, nullable=False, comment="SecretBox-sealed, context = '<connection_id>:refresh'"),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, comment="when the access token expires"),
+    sa.Column("refresh_token", sa.Text,
+              comment="SecretBox-sealed, context = '<connection_id>:refresh'; null for API credentials"),
+    sa.Column("expires_at", sa.DateTime(timezone=True),
+              comment="when the access token expires; never for API credentials"),
     sa.Column("refreshed_at", sa.DateTime(timezone=True), comment="last refresh; null until the first one"),
+    sa.Column("signing_secret", sa.Text,
+              comment="SecretBox-sealed, context = '<connection_id>:signing': keys the marketplace's webhook signatures"),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

@@ -39,3 +39,7 @@ class ShipmentOut(BaseModel):
     marketplace_shipment_id: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class CancelIn(BaseModel):
+    reason: str | None = Field(None, max_length=500)

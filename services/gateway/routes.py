@@ -50,9 +50,11 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/v1/connections/{connection_id}", "auth", "connections:write"),
     Route("POST", "/v1/connections/{connection_id}/sync", "orders", "connections:write"),
     Route("GET", "/v1/connections/{connection_id}/sync", "orders", "connections:read"),
+    Route("POST", "/v1/webhooks/bigcommerce/{connection_id}", "orders", PUBLIC),
     Route("GET", "/v1/orders", "orders", "orders:read"),
     Route("GET", "/v1/orders/{order_id}", "orders", "orders:read"),
     Route("POST", "/v1/orders/{order_id}/shipments", "fulfilment", "fulfilment:write"),
+    Route("POST", "/v1/orders/{order_id}/cancel", "fulfilment", "orders:write"),
     Route("GET", "/v1/shipments/{shipment_id}", "fulfilment", "orders:read"),
 )
 

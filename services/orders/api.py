@@ -5,18 +5,28 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request, status
+import structlog
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
+from services.orders import webhooks
+from services.orders.ingest import live_policy, mark_cancelled
 from services.orders.schemas import OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from shared.events.payloads import OrderLine
+from shared.marketplaces.base import MarketplaceError
 from shared.web.identity import Identity, require_scope
+from shared.web.internal import INTERNAL_SCOPE
 from shared.web.pagination import decode_cursor, encode_cursor
 from shared.web.problems import Problem
 from shared.web.service_app import db_session
 
+log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1", tags=["orders"])
+webhook_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+internal_router = APIRouter(prefix="/internal/orders", include_in_schema=False,
+                            dependencies=[Depends(require_scope(INTERNAL_SCOPE))])
 
 
 def _order_out(row, lines, shipments) -> OrderOut:
@@ -96,3 +106,53 @@ async def sync_progress(connection_id: uuid.UUID, request: Request,
                         identity: Identity = Depends(require_scope("connections:read")),
                         session: AsyncSession = Depends(db_session)) -> SyncStatus:
     return await _sync_status(request, session, await _own_connection(session, connection_id, identity))
+
+
+@webhook_router.post("/bigcommerce/{connection_id}", summary="BigCommerce order webhooks (no bearer token)")
+async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
+                               session: AsyncSession = Depends(db_session)) -> dict:
+    """Verify, deduplicate by `hash`, fetch the order the delivery names and ingest it.
+
+    A failure to fetch answers 503 without recording the delivery, so BigCommerce's retry gets through;
+    a forged delivery answers 401 and changes nothing.
+    """
+    connection = await repo.get_connection(session, connection_id)
+    if connection is None:
+        raise Problem(404, "unknown webhook destination", type_="not-found")
+    try:
+        payload, new = await webhooks.accept_delivery(session, request.app.state.box, connection_id,
+                                                      request.headers, await request.body())
+    except webhooks.DeliveryRejected as exc:
+        log.warning("orders.webhook_rejected", connection_id=str(connection_id), reason=str(exc))
+        raise Problem(401, f"webhook rejected: {exc}", type_="webhook-rejected") from exc
+    if not new or connection.status != "active":
+        await session.commit()
+        return {"status": "duplicate" if not new else f"ignored: connection is {connection.status}"}
+    order_sync = request.app.state.order_sync
+    source = order_sync.source_for(connection)
+    try:
+        policy = live_policy(await order_sync.connection_settings(connection_id))
+        outcome = await webhooks.ingest_delivered_order(session, connection, source, str(payload["data"]["id"]), policy)
+    except MarketplaceError as exc:
+        await session.rollback()
+        raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable") from exc
+    except ValueError as exc:  # the order payload itself is unusable: acknowledged, kept with its reason
+        await repo.record_rejection(session, connection_id, str(payload["data"]["id"]), str(exc))
+        outcome = "rejected"
+    finally:
+        await source.aclose()
+    await session.commit()
+    return {"status": outcome}
+
+
+class CancelledIn(BaseModel):
+    reason: str | None = None
+
+
+@internal_router.post("/{order_id}/cancelled", status_code=204)
+async def cancelled_at_marketplace(order_id: uuid.UUID, body: CancelledIn,
+                                   session: AsyncSession = Depends(db_session)) -> Response:
+    """Fulfilment cancelled the order at its marketplace: mark it and emit `order.cancelled` (once)."""
+    await mark_cancelled(session, order_id, body.reason)
+    await session.commit()
+    return Response(status_code=204)

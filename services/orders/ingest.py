@@ -42,6 +42,13 @@ class IngestPolicy:
     register_customers: bool = False
 
 
+def live_policy(settings: dict) -> IngestPolicy:
+    """The policy for orders the live sync (or a webhook) finds, from the connection's settings."""
+    return IngestPolicy(update_stock=settings.get("update_stock_after_sale", True),
+                        send_confirmation=settings.get("send_order_confirmation", False),
+                        register_customers=settings.get("register_buyers_as_customers", False))
+
+
 async def ingest_order(session: AsyncSession, connection, order: MarketplaceOrder,
                        policy: IngestPolicy = IngestPolicy()) -> Outcome:
     existing = await repo.order_by_external_id(session, connection.id, order.external_id)
@@ -89,6 +96,18 @@ async def _create(session: AsyncSession, connection, order: MarketplaceOrder, po
         await _emit(session, row, CustomerRegistered(
             merchant_id=row.merchant_id, email=email, name=order.buyer.name, first_order_id=row.id))
     return "created"
+
+
+async def mark_cancelled(session: AsyncSession, order_id, reason: str | None) -> bool:
+    """Cancelled at the marketplace on our request; False when it already was (no second event)."""
+    row = await repo.get_order(session, order_id, None)
+    if row is None or row.status == "cancelled":
+        return False
+    await repo.update_order(session, order_id, {"status": "cancelled"}, None)
+    await _emit(session, row, OrderCancelled(
+        order_id=row.id, merchant_id=row.merchant_id, connection_id=row.connection_id,
+        marketplace=row.marketplace, external_id=row.external_id, reason=reason))
+    return True
 
 
 def _archive_status(state: str) -> str | None:

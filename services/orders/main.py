@@ -13,14 +13,16 @@ from fastapi import FastAPI
 from services.orders import api, consumers
 from services.orders.models import metadata
 from services.orders.sync import OrderSync
+from shared.crypto import SecretBox
 from shared.web.internal import InternalClient
 from shared.web.service_app import ServiceSpec, create_service_app
 
 
 async def wire(app: FastAPI) -> None:
     settings = app.state.settings
+    app.state.box = SecretBox(settings.encryption_keys.get_secret_value())
     app.state.order_sync = OrderSync(settings, app.state.engine, app.state.sessions,
-                                     InternalClient(settings, settings.auth_url))
+                                     InternalClient(settings, settings.auth_url), app.state.box)
 
 
 async def run_order_sync(app: FastAPI) -> None:
@@ -32,7 +34,7 @@ SPEC = ServiceSpec(
     title="ChannelBridge orders",
     migrations_dir=Path(__file__).parent / "migrations",
     metadata=metadata,
-    routers=[api.router],
+    routers=[api.router, api.webhook_router, api.internal_router],
     handlers=consumers.HANDLERS,
     on_startup=wire,
     background=[run_order_sync],

@@ -101,3 +101,24 @@ customers = sa.Table(
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     comment="Buyers registered as customers: customer.registered is emitted once per e-mail and merchant",
 )
+
+marketplace_webhooks = sa.Table(
+    "marketplace_webhooks", metadata,
+    sa.Column("connection_id", UUID(as_uuid=True), sa.ForeignKey("connections.id"), primary_key=True),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False, comment="SecretBox-sealed, context = 'webhook:<connection_id>'"),
+    sa.Column("signing_secret", sa.Text, comment="SecretBox-sealed, context = 'webhook-signing:<connection_id>'"),
+    sa.Column("hook_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("registered_at", sa.DateTime(timezone=True)),
+    comment="Webhooks we registered at a marketplace for a connection (BigCommerce), and their secret",
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("connection_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("delivery_hash", sa.Text, primary_key=True, comment="the marketplace's idempotency hash"),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("external_order_id", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    comment="Deliveries already handled: a retried or replayed one is acknowledged and skipped",
+)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
@@ -20,7 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.orders import repository as repo
-from services.orders.ingest import IngestPolicy, ingest_order
+from services.orders import webhooks
+from services.orders.ingest import IngestPolicy, ingest_order, live_policy
+from shared.crypto import SecretBox
 from shared.db.migrations import advisory_key
 from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow, TransientMarketplaceError
 from shared.marketplaces.credentials import access_token_provider
@@ -36,8 +38,9 @@ RETRY_AFTER_FAILURE_S = 30.0
 
 class OrderSync:
     def __init__(self, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
-                 auth: InternalClient) -> None:
+                 auth: InternalClient, box: SecretBox) -> None:
         self._settings = settings
+        self._box = box
         self._engine = engine
         self._sessions = sessions
         self._auth = auth
@@ -94,16 +97,16 @@ class OrderSync:
         if connection is None or connection.status != "active":
             return {}
         try:
-            settings = await self._connection_settings(connection_id)
+            settings = await self.connection_settings(connection_id)
         except TransientMarketplaceError as exc:
             return await self._finish(connection_id, None, "failed", str(exc), Counter(), RETRY_AFTER_FAILURE_S)
         if not settings.get("auto_import_orders", True) and not state.manual_requested:
             return await self._finish(connection_id, None, "skipped", "auto_import_orders is off", Counter(), interval)
 
-        source = order_source(connection.marketplace, self._settings,
-                              access_token_provider(self._auth, connection_id), shop_id=connection.shop_id)
+        source = self.source_for(connection)
         log.info("orders.sync_started", connection_id=str(connection_id), cursor=state.cursor)
         try:
+            await self._ensure_webhooks(connection, source)
             return await self._run(source, connection, state, settings)
         finally:
             await source.aclose()
@@ -112,9 +115,7 @@ class OrderSync:
         connection_id, interval = connection.id, self._settings.order_sync_interval_s
         counts: Counter[str] = Counter()
         started_at = datetime.now(UTC)
-        live = IngestPolicy(update_stock=settings.get("update_stock_after_sale", True),
-                            send_confirmation=settings.get("send_order_confirmation", False),
-                            register_customers=settings.get("register_buyers_as_customers", False))
+        live = live_policy(settings)
         archive_since = settings.get("import_archived_orders_since")
         try:
             if archive_since and str(state.archive_imported_since) != archive_since:
@@ -124,6 +125,13 @@ class OrderSync:
                     await repo.mark_archive_imported(session, connection_id, since.date())
             window = SyncWindow(cursor=state.cursor, overlap_s=self._settings.order_sync_overlap_s)
             await self._ingest(connection, source.paid_unshipped_orders(window), live, counts)
+            sweep = getattr(source, "recently_updated_orders", None)  # event-journal marketplaces (Allegro)
+            if sweep is not None and state.cursor is not None:
+                # The safety net under the journal: whatever changed since a little before the last run, but
+                # nothing from before the connection (the journal starts there; history is an archive import).
+                since = max(started_at - timedelta(seconds=interval + self._settings.order_sync_overlap_s),
+                            connection.updated_at)
+                await self._ingest(connection, sweep(since), live, counts)
         except AuthorizationLost as exc:
             # auth has moved the connection to needs_reauth and told everyone; stop until it is reconnected.
             return await self._finish(connection_id, None, "needs_reauth", str(exc), counts, interval)
@@ -150,7 +158,23 @@ class OrderSync:
                 if page.cursor is not None:
                     await repo.save_page_cursor(session, connection.id, page.cursor)
 
-    async def _connection_settings(self, connection_id: uuid.UUID) -> dict:
+    def source_for(self, connection):
+        """The marketplace client for a connection; the caller closes it."""
+        return order_source(connection.marketplace, self._settings,
+                            access_token_provider(self._auth, connection.id), shop_id=connection.shop_id)
+
+    async def _ensure_webhooks(self, connection, source) -> None:
+        if connection.marketplace not in webhooks.WEBHOOK_MARKETPLACES:
+            return
+        try:
+            response = await self._auth.request("GET", f"/internal/connections/{connection.id}/webhook-signing-secret")
+            response.raise_for_status()
+            await webhooks.ensure_registered(self._sessions, self._box, self._settings, connection, source,
+                                             response.json()["signing_secret"])
+        except Exception as exc:  # the sync is the safety net: a failed registration is retried next run
+            log.warning("orders.webhooks_not_registered", connection_id=str(connection.id), error=repr(exc))
+
+    async def connection_settings(self, connection_id: uuid.UUID) -> dict:
         """Settings live with the connection in auth; read fresh at the start of every run."""
         try:
             response = await self._auth.request("GET", f"/internal/connections/{connection_id}")

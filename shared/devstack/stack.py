@@ -38,11 +38,26 @@ ETSY_SANDBOX_EXPORTS = {
 }
 
 
+BIGCOMMERCE_SANDBOX_EXPORTS = {"CB_BIGCOMMERCE_API_URL": "{url}"}
+
+ALLEGRO_SANDBOX_EXPORTS = {
+    "CB_ALLEGRO_API_URL": "{url}",
+    "CB_ALLEGRO_AUTHORIZE_URL": "{url}/auth/oauth/authorize",
+    "CB_ALLEGRO_TOKEN_URL": "{url}/auth/oauth/token",
+    "CB_ALLEGRO_CLIENT_ID": "sandbox-allegro-client-id",
+    "CB_ALLEGRO_CLIENT_SECRET": "sandbox-allegro-client-secret",
+}
+
+
 def default_components(base_port: int = 8000, gateway_port: int | None = None) -> list[Component]:
     """Sandboxes first (services may call them on start), the gateway last (it needs the services)."""
     return [
         Component("etsy-sandbox", "sandbox.etsy.app:app", base_port + 11, ETSY_SANDBOX_EXPORTS,
                   ready_path="/_sandbox/etsy/settings"),
+        Component("bigcommerce-sandbox", "sandbox.bigcommerce.app:app", base_port + 12, BIGCOMMERCE_SANDBOX_EXPORTS,
+                  ready_path="/_sandbox/bigcommerce/settings"),
+        Component("allegro-sandbox", "sandbox.allegro.app:app", base_port + 13, ALLEGRO_SANDBOX_EXPORTS,
+                  ready_path="/_sandbox/allegro/settings"),
         Component("auth", "services.auth.main:app", base_port + 1, {"CB_AUTH_URL": "{url}"}),
         Component("orders", "services.orders.main:app", base_port + 2, {"CB_ORDERS_URL": "{url}"}),
         Component("listings", "services.listings.main:app", base_port + 3, {"CB_LISTINGS_URL": "{url}"}),

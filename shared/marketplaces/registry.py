@@ -11,4 +11,12 @@ def order_source(marketplace: str, settings: Settings, tokens: TokenProvider, *,
         from shared.marketplaces.etsy.client import EtsyClient
 
         return EtsyClient(settings, tokens, shop_id=shop_id)
+    if marketplace == "bigcommerce":
+        from shared.marketplaces.bigcommerce.client import BigCommerceClient
+
+        return BigCommerceClient(settings, tokens, shop_id=shop_id)
+    if marketplace == "allegro":
+        from shared.marketplaces.allegro.client import AllegroClient
+
+        return AllegroClient(settings, tokens, shop_id=shop_id)
     raise ValueError(f"marketplace {marketplace!r} is not supported")

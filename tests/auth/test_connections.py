@@ -352,8 +352,8 @@ async def test_connection_requests_name_the_field_at_fault(auth, admin, settings
     merchant = await create_merchant(auth, admin)
     headers = lambda: merchant_headers(settings, merchant["id"])  # noqa: E731
 
-    later_marketplace = await auth.post("/v1/connections", json={"marketplace": "bigcommerce",
-                                                                 "merchant_id": merchant["id"]}, headers=headers())
+    no_credentials = await auth.post("/v1/connections", json={"marketplace": "bigcommerce",
+                                                              "merchant_id": merchant["id"]}, headers=headers())
     unknown_marketplace = await auth.post("/v1/connections", json={"marketplace": "ebay",
                                                                    "merchant_id": merchant["id"]}, headers=headers())
     missing_merchant = await auth.post("/v1/connections", json={"marketplace": "etsy"}, headers=headers())
@@ -361,7 +361,7 @@ async def test_connection_requests_name_the_field_at_fault(auth, admin, settings
                                                                 "merchant_id": str(uuid.uuid4())},
                                       headers=admin_connection_headers(settings))
 
-    assert (later_marketplace.status_code, _problem_fields(later_marketplace)) == (422, ["marketplace"])
+    assert (no_credentials.status_code, _problem_fields(no_credentials)) == (422, ["credentials"])
     assert (unknown_marketplace.status_code, _problem_fields(unknown_marketplace)) == (422, ["marketplace"])
     assert (missing_merchant.status_code, _problem_fields(missing_merchant)) == (422, ["merchant_id"])
     assert (unknown_merchant.status_code, _problem_fields(unknown_merchant)) == (422, ["merchant_id"])

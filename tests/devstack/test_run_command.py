@@ -27,10 +27,10 @@ def _wait_for_line(proc: subprocess.Popen, marker: str, timeout: float) -> list[
 
 
 def _free_port_block() -> int:
-    """A gateway port whose service ports (gateway + 1…4, + 11, as `make run` lays them out) are free too."""
+    """A gateway port whose service ports (gateway + 1…4, + 11…13, as `make run` lays them out) are free too."""
     while True:
         port = free_port()
-        if port < 65000 and not any(port_open("127.0.0.1", port + n) for n in (1, 2, 3, 4, 11)):
+        if port < 65000 and not any(port_open("127.0.0.1", port + n) for n in (1, 2, 3, 4, 11, 12, 13)):
             return port
 
 
@@ -44,7 +44,7 @@ def test_run_starts_everything_seeds_the_demo_and_stops_without_orphans(tmp_path
         output = "".join(_wait_for_line(proc, "Ctrl-C stops everything.", timeout=120))
         assert f"http://127.0.0.1:{port}" in output and "Demo client:" in output and "Etsy shop:" in output
         children = psutil.Process(proc.pid).children(recursive=True)
-        assert len(children) >= 7  # postgres, tansu, sandbox, 4 services, gateway
+        assert len(children) >= 9  # tansu, 3 sandboxes, 4 services, gateway
 
         demo_line = next(line for line in output.splitlines() if line.startswith("Demo client:"))
         client_id, client_secret = demo_line.split(":", 1)[1].strip().split(" / ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -37,6 +38,29 @@ class EtsySandbox:
         return (await self.control("GET", "/requests", params={"path_prefix": path_prefix}))["results"]
 
 
+class BigCommerceSandbox(EtsySandbox):
+    async def control(self, method: str, path: str, **kwargs):
+        response = await self.http.request(method, f"/_sandbox/bigcommerce{path}", **kwargs)
+        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    async def new_store(self, scopes: list[str] | None = None) -> tuple[dict, dict]:
+        store = await self.control("POST", "/stores", json={"name": f"BC {uuid.uuid4().hex[:6]}"})
+        account = await self.control("POST", f"/stores/{store['store_hash']}/api_accounts",
+                                     json={"scopes": scopes} if scopes is not None else {})
+        return store, account
+
+    async def add_orders(self, store_hash: str, **body) -> list[int]:
+        return (await self.control("POST", f"/stores/{store_hash}/orders", json=body))["order_ids"]
+
+
+class AllegroSandbox(EtsySandbox):
+    async def control(self, method: str, path: str, **kwargs):
+        response = await self.http.request(method, f"/_sandbox/allegro{path}", **kwargs)
+        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+
 class Merchant:
     """A tenant with an API client, talking to the gateway."""
 
@@ -67,6 +91,22 @@ class Merchant:
         assert callback.path == "/v1/connections/oauth/callback"
         query = {k: v[0] for k, v in parse_qs(callback.query).items()}
         landed = await self.gateway.get(callback.path, params=query)  # no bearer token: the state protects it
+        assert landed.status_code == 200, landed.text
+        return landed.json()
+
+    async def connect_bigcommerce(self, account: dict, expect: int = 201) -> dict:
+        credentials = {k: account[k] for k in ("api_path", "client_id", "client_secret", "access_token")}
+        return await self.call("POST", "/v1/connections", expect,
+                               json={"marketplace": "bigcommerce", "merchant_id": self.id, "credentials": credentials})
+
+    async def connect_allegro(self, sandbox: AllegroSandbox, seller_id) -> dict:
+        """Allegro's code grant through the same callback route as Etsy's."""
+        pending = await self.call("POST", "/v1/connections", 201, json={"marketplace": "allegro", "merchant_id": self.id})
+        await sandbox.control("PUT", "/settings", json={"approving_user_id": seller_id})
+        approval = await sandbox.http.get(pending["authorization_url"], follow_redirects=False)
+        assert approval.status_code in (302, 303), approval.text
+        callback = urlsplit(approval.headers["location"])
+        landed = await self.gateway.get(callback.path, params={k: v[0] for k, v in parse_qs(callback.query).items()})
         assert landed.status_code == 200, landed.text
         return landed.json()
 

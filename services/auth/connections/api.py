@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.connections import service, settings, tokens
+from services.auth.connections.connectors import credential_connector
 from services.auth.connections.schemas import (
     AccessTokenIn,
     AccessTokenOut,
@@ -25,7 +26,9 @@ from services.auth.connections.schemas import (
     ConnectionUpdate,
     InternalConnection,
     SettingsChange,
+    SigningSecretOut,
 )
+from services.auth.errors import InvalidField
 from services.auth.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
@@ -42,14 +45,26 @@ can_write = require_scope("connections:write")
 internal_only = require_scope(INTERNAL_SCOPE)
 
 
-@connections_router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionStarted,
-                         summary="Start connecting a shop: answers the marketplace URL where the merchant approves")
+@connections_router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionStarted | ConnectionOut,
+                         summary="Connect a shop: OAuth marketplaces answer the URL where the merchant approves; "
+                                 "API-credential ones (BigCommerce) are checked live and answer granted vs missing scopes")
 async def create_connection(body: ConnectionIn, request: Request, identity: Identity = Depends(can_write),
-                            session: AsyncSession = Depends(db_session)) -> dict:
-    started = await service.start_connection(session, request.app.state.box, request.app.state.settings, identity,
+                            session: AsyncSession = Depends(db_session)) -> ConnectionStarted | ConnectionOut:
+    settings_ = request.app.state.settings
+    connector = credential_connector(body.marketplace, settings_)
+    if connector is not None:
+        if body.credentials is None:
+            raise InvalidField("credentials", f"required to connect {body.marketplace}")
+        connected = await service.connect_with_credentials(
+            session, request.app.state.box, identity, connector, merchant_id=body.merchant_id,
+            credentials=body.credentials.model_dump())
+        return ConnectionOut.model_validate(dict(connected))  # a model instance picks its side of the union
+    if body.credentials is not None:
+        raise InvalidField("credentials", f"{body.marketplace} connects through OAuth, not API credentials")
+    started = await service.start_connection(session, request.app.state.box, settings_, identity,
                                              marketplace=body.marketplace, merchant_id=body.merchant_id)
-    return {**started.connection, "authorization_url": started.authorization_url,
-            "authorization_expires_at": started.expires_at}
+    return ConnectionStarted.model_validate({**started.connection, "authorization_url": started.authorization_url,
+                                             "authorization_expires_at": started.expires_at})
 
 
 @connections_router.get("", response_model=ConnectionPage)
@@ -101,9 +116,9 @@ async def settings_audit(connection_id: uuid.UUID, identity: Identity = Depends(
 
 @connections_router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT,
                            summary="Disconnect: destroy the tokens and stop syncing; downloaded orders stay")
-async def disconnect(connection_id: uuid.UUID, identity: Identity = Depends(can_write),
+async def disconnect(connection_id: uuid.UUID, request: Request, identity: Identity = Depends(can_write),
                      session: AsyncSession = Depends(db_session)) -> Response:
-    await service.disconnect(session, identity, connection_id)
+    await service.disconnect(session, request.app.state.box, request.app.state.settings, identity, connection_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,6 +137,14 @@ async def internal_access_token(connection_id: uuid.UUID, request: Request, body
                                       force_refresh=body.force_refresh if body is not None else False)
     out = AccessTokenOut(access_token=token.access_token, expires_at=token.expires_at)
     return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
+
+
+@internal_router.get("/{connection_id}/webhook-signing-secret", response_model=SigningSecretOut,
+                     dependencies=[Depends(internal_only)])
+async def internal_signing_secret(connection_id: uuid.UUID, request: Request,
+                                  session: AsyncSession = Depends(db_session)) -> JSONResponse:
+    secret = await service.webhook_signing_secret(session, request.app.state.box, connection_id)
+    return JSONResponse({"signing_secret": secret}, headers=NO_STORE)
 
 
 ROUTERS = [connections_router, internal_router]

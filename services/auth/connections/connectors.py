@@ -2,9 +2,9 @@
 
 The connection use cases speak only to `OAuthConnector`; a marketplace slots in by adding one class and
 one row to `OAUTH_CONNECTORS` (Allegro: the same grant with HTTP Basic at its token endpoint).
-Marketplaces connected with API credentials instead of OAuth (BigCommerce) get their own seam when
-they arrive. Errors are the shared marketplace errors: `AuthorizationLost` for a dead grant,
-`TransientMarketplaceError` for a passing outage, `RejectedByMarketplace` for the rest.
+Marketplaces connected with API credentials instead of OAuth (BigCommerce) use `CredentialConnector`.
+Errors are the shared marketplace errors: `AuthorizationLost` for a dead grant, `TransientMarketplaceError`
+for a passing outage, `RejectedByMarketplace` for the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from datetime import datetime
 from typing import Protocol
 
 from services.auth.errors import InvalidField
+from shared.marketplaces.allegro import oauth as allegro_oauth
+from shared.marketplaces.allegro.client import AllegroClient
 from shared.marketplaces.base import AuthorizationLost, ShopInfo
+from shared.marketplaces.bigcommerce.client import BigCommerceClient
+from shared.marketplaces.bigcommerce.credentials import CredentialCheck, check_credentials, parse_store_hash
+from shared.marketplaces.bigcommerce.webhooks import webhook_destination
 from shared.marketplaces.etsy import oauth as etsy_oauth
 from shared.marketplaces.etsy.client import EtsyClient
 from shared.settings import Settings
@@ -67,18 +72,88 @@ class EtsyConnector:
         return await etsy_oauth.refresh(self._settings, refresh_token)
 
     async def identify_shop(self, access_token: str) -> ShopInfo:
-        async def fresh_token(force_refresh: bool = False) -> str:
-            # The token was issued a moment ago: a 401 with it means the grant is already gone.
-            if force_refresh:
-                raise AuthorizationLost("Etsy refused the access token it had just issued")
-            return access_token
+        async with EtsyClient(self._settings, _just_issued(access_token, "Etsy")) as client:
+            return await client.identify_shop()
 
-        async with EtsyClient(self._settings, fresh_token) as client:
+
+class AllegroConnector(EtsyConnector):
+    """Allegro: the same grant with HTTP Basic at the token endpoint; each refresh returns a new pair and the
+    previous refresh token keeps working for about a minute (which covers a crash between receiving and
+    storing a pair: the next attempt refreshes again with the old one)."""
+
+    marketplace = "allegro"
+
+    def new_pkce_pair(self) -> tuple[str, str]:
+        return allegro_oauth.new_pkce_pair()
+
+    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
+        return allegro_oauth.authorization_url(self._settings, state=state, code_challenge=code_challenge,
+                                               redirect_uri=redirect_uri)
+
+    async def exchange_code(self, *, code: str, code_verifier: str, redirect_uri: str) -> Grant:
+        return await allegro_oauth.exchange_code(self._settings, code=code, code_verifier=code_verifier,
+                                                 redirect_uri=redirect_uri)
+
+    async def refresh(self, refresh_token: str) -> Grant:
+        return await allegro_oauth.refresh(self._settings, refresh_token)
+
+    async def identify_shop(self, access_token: str) -> ShopInfo:
+        async with AllegroClient(self._settings, _just_issued(access_token, "Allegro")) as client:
             return await client.identify_shop()
 
 
 OAUTH_CONNECTORS: dict[str, Callable[[Settings], OAuthConnector]] = {
     "etsy": EtsyConnector,
+    "allegro": AllegroConnector,
+}
+
+
+def _just_issued(access_token: str, marketplace: str):
+    async def fresh_token(force_refresh: bool = False) -> str:
+        # The token was issued a moment ago: a 401 with it means the grant is already gone.
+        if force_refresh:
+            raise AuthorizationLost(f"{marketplace} refused the access token it had just issued")
+        return access_token
+
+    return fresh_token
+
+
+class CredentialConnector(Protocol):
+    """Marketplaces connected with API credentials the merchant pastes (no OAuth dance)."""
+
+    marketplace: str
+
+    async def check(self, credentials: dict) -> CredentialCheck:
+        """Live check; ValueError naming the credentials field that is malformed, AuthorizationLost when
+        the marketplace refuses them."""
+
+    async def revoke(self, connection_id: object, shop_id: str, access_token: str) -> None:
+        """Undo what we set up at the marketplace, while we still hold the credentials (on disconnect)."""
+
+
+class BigCommerceConnector:
+    """BigCommerce store-level API account: the store hash comes from the API path; the token never expires."""
+
+    marketplace = "bigcommerce"
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def check(self, credentials: dict) -> CredentialCheck:
+        parse_store_hash(credentials["api_path"])  # ValueError naming credentials.api_path
+        return await check_credentials(self._settings, credentials["api_path"], credentials["client_id"],
+                                       credentials["access_token"])
+
+    async def revoke(self, connection_id: object, shop_id: str, access_token: str) -> None:
+        """BigCommerce has no token revocation for store-level accounts: remove our order webhooks."""
+        destination = webhook_destination(self._settings.public_base_url, self._settings.bigcommerce_webhook_path,
+                                          connection_id)
+        async with BigCommerceClient(self._settings, _just_issued(access_token, "BigCommerce"), shop_id=shop_id) as client:
+            await client.remove_order_webhooks(destination)
+
+
+CREDENTIAL_CONNECTORS: dict[str, Callable[[Settings], CredentialConnector]] = {
+    "bigcommerce": BigCommerceConnector,
 }
 
 
@@ -87,5 +162,11 @@ def oauth_connector(marketplace: str, settings: Settings) -> OAuthConnector:
     factory = OAUTH_CONNECTORS.get(marketplace)
     if factory is None:
         supported = ", ".join(sorted(OAUTH_CONNECTORS))
-        raise InvalidField("marketplace", f"{marketplace!r} cannot be connected yet; supported: {supported}")
+        raise InvalidField("marketplace", f"{marketplace!r} cannot be connected through OAuth; OAuth ones: {supported}")
     return factory(settings)
+
+
+def credential_connector(marketplace: str, settings: Settings) -> CredentialConnector | None:
+    """The API-credential connector for `marketplace`, or None when it connects through OAuth."""
+    factory = CREDENTIAL_CONNECTORS.get(marketplace)
+    return factory(settings) if factory is not None else None

@@ -94,14 +94,17 @@ async def get_tokens(session: AsyncSession, connection_id: uuid.UUID, *, for_upd
 
 
 async def store_tokens(session: AsyncSession, connection_id: uuid.UUID, *, sealed_access_token: str,
-                       sealed_refresh_token: str, expires_at: datetime) -> None:
+                       sealed_refresh_token: str | None, expires_at: datetime | None,
+                       sealed_signing_secret: str | None = None) -> None:
     """The pair from an authorization: a first grant, or a re-authorization replacing a dead one."""
     stmt = insert(connection_tokens).values(connection_id=connection_id, access_token=sealed_access_token,
-                                            refresh_token=sealed_refresh_token, expires_at=expires_at)
+                                            refresh_token=sealed_refresh_token, expires_at=expires_at,
+                                            signing_secret=sealed_signing_secret)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[connection_tokens.c.connection_id],
         set_={"access_token": stmt.excluded.access_token, "refresh_token": stmt.excluded.refresh_token,
               "expires_at": stmt.excluded.expires_at, "refreshed_at": None,
+              "signing_secret": stmt.excluded.signing_secret,
               "version": connection_tokens.c.version + 1}))
 
 

@@ -12,7 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.auth.connections.settings import ConnectionSettings, SettingsPatch
 from shared.events.payloads import Marketplace
 
-ConnectionStatus = Literal["pending", "active", "needs_reauth", "disconnected"]
+ConnectionStatus = Literal["pending", "active", "needs_attention", "needs_reauth", "disconnected"]
+
+
+class ApiCredentials(BaseModel):
+    """A BigCommerce store-level API account, as the merchant copies it from the control panel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_path: str = Field(min_length=1, max_length=500, examples=["https://api.bigcommerce.com/stores/abc123/v3/"])
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: str = Field(min_length=1, max_length=200, repr=False,
+                               description="stored sealed: it keys the signatures on BigCommerce's webhook deliveries")
+    access_token: str = Field(min_length=1, max_length=500, repr=False)
 
 
 class ConnectionIn(BaseModel):
@@ -20,6 +32,7 @@ class ConnectionIn(BaseModel):
 
     marketplace: Marketplace
     merchant_id: uuid.UUID = Field(description="the tenant; a tenant client may only name its own merchant")
+    credentials: ApiCredentials | None = Field(None, description="required for bigcommerce; OAuth marketplaces take none")
 
 
 class ConnectionOut(BaseModel):
@@ -35,6 +48,8 @@ class ConnectionOut(BaseModel):
     connected_at: datetime | None
     disconnected_at: datetime | None
     settings: ConnectionSettings
+    granted_scopes: list[str] | None = Field(None, description="API-credential connections only")
+    missing_scopes: list[str] | None = Field(None, description="what to add to the API account (needs_attention)")
 
 
 class ConnectionUpdate(BaseModel):
@@ -93,4 +108,8 @@ class AccessTokenIn(BaseModel):
 
 class AccessTokenOut(BaseModel):
     access_token: str
-    expires_at: datetime
+    expires_at: datetime | None = Field(description="null: API credentials that never expire")
+
+
+class SigningSecretOut(BaseModel):
+    signing_secret: str | None

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.auth import repository as auth_repo
 from services.auth.connections import events
 from services.auth.connections import repository as repo
-from services.auth.connections.connectors import oauth_connector
+from services.auth.connections.connectors import CredentialConnector, credential_connector, oauth_connector
 from services.auth.connections.tokens import seal_grant
 from services.auth.errors import (
     BadCallback,
@@ -89,6 +89,57 @@ async def start_connection(session: AsyncSession, box: SecretBox, settings: Sett
              marketplace=marketplace)
     url = connector.authorization_url(state=state, code_challenge=code_challenge, redirect_uri=callback_url)
     return StartedAuthorization(connection=connection, authorization_url=url, expires_at=expires_at)
+
+
+async def connect_with_credentials(session: AsyncSession, box: SecretBox, identity: Identity,
+                                  connector: CredentialConnector, *, merchant_id: uuid.UUID,
+                                  credentials: dict) -> RowMapping:
+    """Check the pasted API credentials live, then store the connection: `active` when the token has every
+    scope the integration needs, `needs_attention` with the list to add otherwise. Nothing is stored when
+    the check fails. The same shop connected again renews the existing connection."""
+    if not _visible_to(identity, merchant_id):
+        raise NotFound("merchant")
+    if await auth_repo.get_merchant(session, merchant_id) is None:
+        raise InvalidField("merchant_id", f"no merchant {merchant_id}")
+    await session.rollback()  # no transaction is held across the marketplace call below
+    marketplace = connector.marketplace
+    try:
+        check = await connector.check(credentials)
+    except ValueError as exc:
+        raise InvalidField("credentials.api_path", str(exc)) from exc
+    except AuthorizationLost as exc:
+        raise InvalidField("credentials.access_token", f"{marketplace} refused these credentials: {exc}") from exc
+    except RateLimited as exc:
+        raise MarketplaceUnavailable(str(exc), exc.retry_after_s) from exc
+    except TransientMarketplaceError as exc:
+        raise MarketplaceUnavailable(str(exc)) from exc
+    except RejectedByMarketplace as exc:
+        raise MarketplaceRefused(exc.reason) from exc
+
+    status = "active" if not check.missing_scopes else "needs_attention"
+    reason = None if status == "active" else (
+        f"the API account lacks {', '.join(check.missing_scopes)}: add them in {marketplace} and connect again")
+    async with session.begin():
+        await auth_repo.lock_for_transaction(
+            session, f"auth:connection-shop:{merchant_id}:{marketplace}:{check.store_hash}")
+        live = await repo.live_connection_of_shop(session, merchant_id=merchant_id, marketplace=marketplace,
+                                                  shop_id=check.store_hash)
+        target = live or await repo.insert_connection(session, id_=uuid.uuid4(), merchant_id=merchant_id,
+                                                      marketplace=marketplace)
+        sealed = box.seal(credentials["access_token"], context=f"{target['id']}:access")
+        signing = box.seal(credentials["client_secret"], context=f"{target['id']}:signing")
+        await repo.store_tokens(session, target["id"], sealed_access_token=sealed, sealed_refresh_token=None,
+                                expires_at=None, sealed_signing_secret=signing)
+        await repo.update_connection(session, target["id"], status=status, status_reason=reason,
+                                     shop_id=check.store_hash, shop_name=check.store_name,
+                                     granted_scopes=list(check.granted_scopes),
+                                     missing_scopes=list(check.missing_scopes), connected_at=datetime.now(UTC))
+        if status == "active" and target["status"] != "active":
+            await events.connected(session, target, shop_id=check.store_hash, shop_name=check.store_name)
+        result = await repo.get_connection(session, target["id"])
+    log.info("auth.connection.credentials_checked", connection_id=str(target["id"]), marketplace=marketplace,
+             status=status, missing_scopes=list(check.missing_scopes))
+    return result
 
 
 def _check_state(pending: RowMapping | None, *, now: datetime | None = None) -> RowMapping:
@@ -216,11 +267,32 @@ async def get_connection_internal(session: AsyncSession, connection_id: uuid.UUI
     return connection
 
 
-async def disconnect(session: AsyncSession, identity: Identity, connection_id: uuid.UUID) -> None:
+async def _revoke_at_marketplace(session: AsyncSession, box: SecretBox, settings: Settings, identity: Identity,
+                                 connection_id: uuid.UUID) -> None:
+    connection = await repo.get_connection(session, connection_id)
+    tokens = await repo.get_tokens(session, connection_id)
+    await session.rollback()
+    if connection is None or tokens is None or not _visible_to(identity, connection["merchant_id"]):
+        return
+    connector = credential_connector(connection["marketplace"], settings)
+    if connector is None:
+        return
+    try:
+        access_token = box.open(tokens["access_token"], context=f"{connection_id}:access")
+        await connector.revoke(connection_id, connection["shop_id"], access_token)
+    except Exception as exc:
+        log.warning("auth.connection.revoke_failed", connection_id=str(connection_id), error=repr(exc))
+
+
+async def disconnect(session: AsyncSession, box: SecretBox, settings: Settings, identity: Identity,
+                     connection_id: uuid.UUID) -> None:
     """Destroy the tokens and stop syncing (`connection.disconnected`); downloaded orders stay. Idempotent.
 
-    Etsy has no revoke endpoint, so destroying our copy of the grant is the whole disconnect there.
+    Etsy and Allegro have no revoke endpoint, so destroying our copy of the grant is the whole disconnect
+    there; for API-credential marketplaces we first undo what we set up (BigCommerce: our webhooks),
+    best effort: a marketplace outage must not keep a merchant from disconnecting.
     """
+    await _revoke_at_marketplace(session, box, settings, identity, connection_id)
     async with session.begin():
         connection = await repo.get_connection(session, connection_id, for_update=True)
         if connection is None or not _visible_to(identity, connection["merchant_id"]):
@@ -233,3 +305,12 @@ async def disconnect(session: AsyncSession, identity: Identity, connection_id: u
                                      status_reason=f"disconnected by {identity.client_id}")
         await events.disconnected(session, connection)
     log.info("auth.connection.disconnected", connection_id=str(connection_id), client_id=identity.client_id)
+
+
+async def webhook_signing_secret(session: AsyncSession, box: SecretBox, connection_id: uuid.UUID) -> str | None:
+    """The secret that keys the marketplace's webhook signatures (BigCommerce: the API account's client
+    secret), for the service that verifies deliveries; None when the marketplace signs nothing."""
+    tokens = await repo.get_tokens(session, connection_id)
+    if tokens is None or tokens["signing_secret"] is None:
+        return None
+    return box.open(tokens["signing_secret"], context=f"{connection_id}:signing")

@@ -38,7 +38,7 @@ RECENT_REFRESH = timedelta(seconds=30)
 @dataclass(frozen=True)
 class AccessToken:
     access_token: str = field(repr=False)
-    expires_at: datetime
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ def _require_active(connection: RowMapping | None) -> RowMapping:
 
 def _usable(tokens: RowMapping, now: datetime, *, force_refresh: bool) -> bool:
     expires_at = tokens["expires_at"]
+    if tokens["refresh_token"] is None:
+        return not force_refresh  # API credentials never expire; forced means the marketplace refused them
     refreshed_at = tokens["refreshed_at"]
     if refreshed_at is not None and now - refreshed_at < RECENT_REFRESH and expires_at > now:
         return True
@@ -111,30 +113,34 @@ async def _refresh_single_flight(session: AsyncSession, box: SecretBox, settings
             log.info("auth.connection.token_reused", connection_id=str(connection_id), version=tokens["version"])
             return _open_access_token(box, tokens)
 
-        connector = oauth_connector(connection["marketplace"], settings)
-        refresh_token = box.open(tokens["refresh_token"], context=_context(connection_id, "refresh"))
-        try:
-            grant = await connector.refresh(refresh_token)
-        except AuthorizationLost as exc:
-            lost_reason = str(exc)
+        if tokens["refresh_token"] is None:  # API credentials: nothing to refresh them with
+            lost_reason = f"{connection['marketplace']} refused the stored API credentials (401)"
             await _lose_authorization(session, connection, lost_reason)
-        except RateLimited as exc:
-            raise MarketplaceUnavailable(str(exc), exc.retry_after_s) from exc
-        except TransientMarketplaceError as exc:
-            log.warning("auth.connection.refresh_failed", connection_id=str(connection_id), error=str(exc))
-            raise MarketplaceUnavailable(str(exc)) from exc
-        except RejectedByMarketplace as exc:
-            log.warning("auth.connection.refresh_refused", connection_id=str(connection_id), reason=exc.reason)
-            raise MarketplaceRefused(exc.reason) from exc
         else:
-            sealed = seal_grant(box, connection_id, grant)
-            version = await repo.replace_refreshed_tokens(
-                session, connection_id, sealed_access_token=sealed.access_token,
-                sealed_refresh_token=sealed.refresh_token, expires_at=sealed.expires_at,
-                refreshed_at=datetime.now(UTC))
-            log.info("auth.connection.token_refreshed", connection_id=str(connection_id), version=version,
-                     expires_at=grant.expires_at.isoformat(), forced=force_refresh)
-            return AccessToken(access_token=grant.access_token, expires_at=grant.expires_at)
+            connector = oauth_connector(connection["marketplace"], settings)
+            refresh_token = box.open(tokens["refresh_token"], context=_context(connection_id, "refresh"))
+            try:
+                grant = await connector.refresh(refresh_token)
+            except AuthorizationLost as exc:
+                lost_reason = str(exc)
+                await _lose_authorization(session, connection, lost_reason)
+            except RateLimited as exc:
+                raise MarketplaceUnavailable(str(exc), exc.retry_after_s) from exc
+            except TransientMarketplaceError as exc:
+                log.warning("auth.connection.refresh_failed", connection_id=str(connection_id), error=str(exc))
+                raise MarketplaceUnavailable(str(exc)) from exc
+            except RejectedByMarketplace as exc:
+                log.warning("auth.connection.refresh_refused", connection_id=str(connection_id), reason=exc.reason)
+                raise MarketplaceRefused(exc.reason) from exc
+            else:
+                sealed = seal_grant(box, connection_id, grant)
+                version = await repo.replace_refreshed_tokens(
+                    session, connection_id, sealed_access_token=sealed.access_token,
+                    sealed_refresh_token=sealed.refresh_token, expires_at=sealed.expires_at,
+                    refreshed_at=datetime.now(UTC))
+                log.info("auth.connection.token_refreshed", connection_id=str(connection_id), version=version,
+                         expires_at=grant.expires_at.isoformat(), forced=force_refresh)
+                return AccessToken(access_token=grant.access_token, expires_at=grant.expires_at)
     raise ConnectionNotActive("needs_reauth", lost_reason)
 
 

@@ -1,0 +1,1 @@
+"""Allegro REST API emulator (orders, fulfilment, OAuth) for ChannelBridge's integration tests."""

@@ -1,0 +1,1 @@
+"""BigCommerce REST Management API emulator (V2 orders, V3 webhooks) for ChannelBridge tests."""

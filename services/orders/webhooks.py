@@ -1,0 +1,97 @@
+"""Marketplace webhooks (BigCommerce): registered when a connection first syncs, verified and deduplicated
+on delivery, each one fetching the order it names. The periodic sync stays the safety net, so a lost or
+refused delivery costs latency, never an order.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.orders import repository as repo
+from services.orders.ingest import IngestPolicy, ingest_order
+from services.orders.models import marketplace_webhooks, webhook_deliveries
+from shared.crypto import SecretBox
+from shared.marketplaces.bigcommerce.webhooks import verify_delivery, webhook_destination
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+WEBHOOK_MARKETPLACES = ("bigcommerce",)
+
+
+def destination(settings: Settings, connection_id: uuid.UUID) -> str:
+    return webhook_destination(settings.public_base_url, settings.bigcommerce_webhook_path, connection_id)
+
+
+def _context(connection_id: uuid.UUID) -> str:
+    return f"webhook:{connection_id}"
+
+
+def _signing_context(connection_id: uuid.UUID) -> str:
+    return f"webhook-signing:{connection_id}"
+
+
+async def ensure_registered(sessions: async_sessionmaker[AsyncSession], box: SecretBox, settings: Settings,
+                            connection, source, signing_secret: str | None) -> None:
+    """Register the order webhooks once per connection (idempotent at the marketplace too)."""
+    if connection.marketplace not in WEBHOOK_MARKETPLACES:
+        return
+    async with sessions() as session:
+        row = (await session.execute(sa.select(marketplace_webhooks).where(
+            marketplace_webhooks.c.connection_id == connection.id))).one_or_none()
+    if row is not None and row.registered_at is not None:
+        return
+    secret = box.open(row.secret, context=_context(connection.id)) if row else secrets.token_urlsafe(32)
+    url = destination(settings, connection.id)
+    hook_ids = await source.register_order_webhooks(url, secret)
+    async with sessions() as session, session.begin():
+        sealed_signing = box.seal(signing_secret, context=_signing_context(connection.id)) if signing_secret else None
+        stmt = insert(marketplace_webhooks).values(
+            connection_id=connection.id, destination=url, secret=box.seal(secret, context=_context(connection.id)),
+            signing_secret=sealed_signing, hook_ids=hook_ids, registered_at=sa.func.now())
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["connection_id"],
+            set_={"destination": url, "hook_ids": hook_ids, "registered_at": sa.func.now(),
+                  "secret": stmt.excluded.secret, "signing_secret": stmt.excluded.signing_secret}))
+    log.info("orders.webhooks_registered", connection_id=str(connection.id), hooks=hook_ids)
+
+
+class DeliveryRejected(Exception):
+    """Not a delivery we can trust (unknown connection, wrong secret, bad signature)."""
+
+
+async def accept_delivery(session: AsyncSession, box: SecretBox, connection_id: uuid.UUID, headers, body: bytes):
+    """The verified payload and whether it is new; records its hash in the same transaction as the caller's."""
+    row = (await session.execute(sa.select(marketplace_webhooks).where(
+        marketplace_webhooks.c.connection_id == connection_id))).one_or_none()
+    if row is None:
+        raise DeliveryRejected("no webhooks registered for this connection")
+    signing = box.open(row.signing_secret, context=_signing_context(connection_id)) if row.signing_secret else None
+    try:
+        payload = verify_delivery(headers, body, box.open(row.secret, context=_context(connection_id)),
+                                  signing_secret=signing)
+    except ValueError as exc:
+        raise DeliveryRejected(str(exc)) from exc
+    delivery_hash = str(payload.get("hash") or "")
+    order_id = (payload.get("data") or {}).get("id")
+    if not delivery_hash or order_id is None:
+        raise DeliveryRejected("payload: hash and data.id are required")
+    inserted = await session.execute(
+        insert(webhook_deliveries).values(connection_id=connection_id, delivery_hash=delivery_hash,
+                                          scope=str(payload.get("scope", "")), external_order_id=str(order_id))
+        .on_conflict_do_nothing().returning(webhook_deliveries.c.delivery_hash))
+    return payload, inserted.scalar_one_or_none() is not None
+
+
+async def ingest_delivered_order(session: AsyncSession, connection, source, external_order_id: str,
+                                 policy: IngestPolicy) -> str:
+    order = await source.get_order(external_order_id)
+    outcome = await ingest_order(session, connection, order, policy)
+    await repo.clear_rejection(session, connection.id, external_order_id)
+    return outcome

@@ -1,0 +1,339 @@
+"""The BigCommerce emulator as a real uvicorn server, its control API, and a recorder that checks every
+exchange of our client against BigCommerce's own OpenAPI files.
+
+Fixtures are imported by the `test_bigcommerce_*` modules (the shared conftest belongs to Etsy). The
+server runs for the session on a free port; each test gets a reset world. The specs live beside the
+repo (`../shared/marketplaces/bigcommerce-*.yml`); without them exchanges are recorded, not validated.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from sandbox.bigcommerce.app import create_app
+from shared.marketplaces.bigcommerce.client import BigCommerceClient
+from shared.marketplaces.bigcommerce.quota import bigcommerce_http
+from shared.marketplaces.http import MarketplaceHttp
+from shared.settings import Settings
+from tests.marketplaces.bigcommerce_orders import SPEC_DIR
+
+BIGCOMMERCE_HOST = "https://api.bigcommerce.com"
+# Which vendored spec describes a path (after /stores/{hash}); first match wins.
+SPEC_FILES = (
+    ("/v2/orders", "bigcommerce-orders.v2.oas2.yml"),
+    ("/v2/order_statuses", "bigcommerce-orders.v2.oas2.yml"),
+    ("/v2/store", "bigcommerce-store_information.v2.yml"),
+    ("/v3/hooks", "bigcommerce-webhooks.v3.yml"),
+    ("/v3/catalog/products", "bigcommerce-products_catalog.v3.yml"),
+    ("/v3/inventory", "bigcommerce-inventory.v3.yml"),
+)
+
+
+def specs_present() -> bool:
+    return all((SPEC_DIR / name).exists() for _, name in SPEC_FILES)
+
+
+# --- the contract --------------------------------------------------------------------------------------
+
+
+class _Request:
+    """An httpx request seen as if sent to BigCommerce's production host."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        url = urlsplit(str(request.url))
+        self.host_url = BIGCOMMERCE_HOST
+        self.path = url.path
+        self.method = request.method.lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
+            header=Headers(dict(request.headers)),
+            cookie=ImmutableMultiDict(),
+        )
+        self.body = request.content or None
+        self.content_type = request.headers.get("content-type", "")
+
+
+class _Response:
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.headers = Headers(dict(response.headers))
+        self.data = response.content
+        self.content_type = response.headers.get("content-type", "")
+
+
+@dataclass
+class Contract:
+    """Validates requests of 2xx exchanges and responses of declared statuses; keeps violations."""
+
+    specs: dict[str, tuple[OpenAPI, dict[str, Any]]]
+    validated: int = 0
+    violations: list[str] = field(default_factory=list)
+    undeclared: list[str] = field(default_factory=list)
+    operations: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls) -> Contract:
+        specs = {}
+        for _, name in SPEC_FILES:
+            if name not in specs:
+                raw = yaml.safe_load((SPEC_DIR / name).read_text())
+                _repair(raw)
+                specs[name] = (OpenAPI.from_dict(raw, config=Config(spec_validator_cls=None)), raw)
+        return cls(specs)
+
+    def operation(self, method: str, path: str) -> tuple[str, dict[str, Any]] | None:
+        """(spec file, operation) of a request path under /stores/{hash}, or None if no spec has it."""
+        parts = path.split("/")
+        if len(parts) < 4 or parts[1] != "stores":
+            return None
+        version, rest = parts[3], "/" + "/".join(parts[4:])
+        local = f"/{version}{rest}"
+        name = next((n for prefix, n in SPEC_FILES if local.startswith(prefix)), None)
+        if name is None:
+            return None
+        raw = self.specs[name][1]
+        templates = [t for t in raw["paths"] if _path_matches(t, rest)]
+        if not templates:
+            return None
+        template = max(templates, key=lambda t: sum(not s.startswith("{") for s in t.split("/")))
+        operation = raw["paths"][template].get(method.lower())
+        return (name, operation) if operation else None
+
+    def __call__(self, request: httpx.Request, response: httpx.Response) -> None:
+        label = f"{request.method} {request.url.path}?{request.url.query.decode()} -> {response.status_code}"
+        found = self.operation(request.method, request.url.path)
+        if found is None:
+            self.violations.append(f"{label}: operation not in the specs")
+            return
+        name, operation = found
+        self.operations.add(operation.get("operationId", label))
+        openapi = self.specs[name][0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if response.is_success:
+                try:
+                    openapi.validate_request(_Request(request))
+                except Exception as exc:
+                    self.violations.append(f"{label}: request invalid: {exc!r} {exc.__cause__!r}")
+            if str(response.status_code) not in operation["responses"]:
+                self.undeclared.append(label)
+                return
+            if response.status_code == 204 and not response.content:
+                self.validated += 1  # declared "No Content" (`content: {}`), and none came
+                return
+            try:
+                openapi.validate_response(_Request(request), _Response(response))
+                self.validated += 1
+            except Exception as exc:
+                self.violations.append(f"{label}: response invalid: {exc!r} {exc.__cause__!r}")
+
+
+def _repair(raw: dict[str, Any]) -> None:
+    """Three quirks of the vendored files, repaired before loading; everything else is validated as published.
+
+    - `sort` lists bare field names in its enum while its description (and the API) take `field:asc` /
+      `field:desc`; the suffixed forms are added to the enum.
+    - `order_RespOnly.consignments` is `oneOf` two schemas that a `{url, resource}` link satisfies
+      both (neither forbids extra properties), so every real order fails `oneOf`; it becomes `anyOf`.
+    - Webhooks' `webhooks_Resp.data` says `minItems: 1`, yet a store without hooks answers `data: []`.
+    """
+    components = raw.get("components", {})
+    hooks = components.get("responses", {}).get("webhooks_Resp")
+    if hooks is not None:
+        hooks["content"]["application/json"]["schema"]["properties"]["data"].pop("minItems", None)
+    sort = components.get("parameters", {}).get("sort")
+    if sort is not None:
+        fields = sort["schema"]["enum"]
+        sort["schema"]["enum"] = [*fields, *(f"{f}:{d}" for f in fields for d in ("asc", "desc"))]
+    resp_only = components.get("schemas", {}).get("order_RespOnly")
+    if resp_only is not None and "oneOf" in resp_only["properties"].get("consignments", {}):
+        resp_only["properties"]["consignments"]["anyOf"] = resp_only["properties"]["consignments"].pop("oneOf")
+
+
+def _path_matches(template: str, path: str) -> bool:
+    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
+    return len(t_parts) == len(p_parts) and all(
+        t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(t_parts, p_parts, strict=True)
+    )
+
+
+@dataclass
+class Exchanges:
+    contract: Contract | None
+    sent: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
+
+    def calls(self, method: str | None = None, suffix: str = "") -> list[httpx.Request]:
+        return [r for r, _ in self.sent if (method is None or r.method == method) and r.url.path.endswith(suffix)]
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """A real HTTP transport that also records (and contract-checks) each exchange."""
+
+    def __init__(self, exchanges: Exchanges) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._exchanges = exchanges
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        await response.aread()
+        self._exchanges.sent.append((request, response))
+        if self._exchanges.contract is not None:
+            self._exchanges.contract(request, response)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+# --- the emulator --------------------------------------------------------------------------------------
+
+
+class World:
+    """The emulator's control API (`/_sandbox/bigcommerce/...`) over real HTTP."""
+
+    def __init__(self, client: httpx.Client, base_url: str) -> None:
+        self.http = client
+        self.base_url = base_url
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, f"/_sandbox/bigcommerce{path}", **kwargs)
+        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def store(self, **body: Any) -> dict[str, Any]:
+        return self.control("POST", "/stores", json=body)
+
+    def account(self, store_hash: str, **body: Any) -> dict[str, Any]:
+        return self.control("POST", f"/stores/{store_hash}/api_accounts", json=body)
+
+    def orders(self, store_hash: str, **body: Any) -> list[int]:
+        return self.control("POST", f"/stores/{store_hash}/orders", json={"emit_webhooks": False, **body})["order_ids"]
+
+    def order(self, store_hash: str, order_id: int) -> dict[str, Any]:
+        return self.control("GET", f"/stores/{store_hash}/orders/{order_id}")
+
+    def set_status(self, store_hash: str, order_id: int, status_id: int) -> dict[str, Any]:
+        return self.control("PUT", f"/stores/{store_hash}/orders/{order_id}/status", json={"status_id": status_id})
+
+    def settings(self, **values: Any) -> dict[str, Any]:
+        return self.control("PUT", "/settings", json=values)
+
+    def fault(self, **body: Any) -> dict[str, Any]:
+        return self.control("POST", "/faults", json=body)
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        return self.control("GET", "/requests")["results"]
+
+    def hooks(self, store_hash: str) -> list[dict[str, Any]]:
+        return self.control("GET", f"/stores/{store_hash}/hooks")["results"]
+
+
+@dataclass
+class Connection:
+    """A store with a store-level API account, as the merchant pastes it into ChannelBridge."""
+
+    store_hash: str
+    api_path: str
+    client_id: str
+    client_secret: str
+    access_token: str
+
+
+class StaticTokens:
+    """A `TokenProvider` the way auth hands out a BigCommerce token: the stored one, refresh or not."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[bool] = []
+
+    async def __call__(self, force_refresh: bool) -> str:
+        self.calls.append(force_refresh)
+        return self.token
+
+
+@pytest.fixture(scope="session")
+def bigcommerce_base_url() -> Iterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("BigCommerce sandbox did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def bigcommerce_contract_loaded() -> Contract | None:
+    return Contract.load() if specs_present() else None
+
+
+@pytest.fixture
+def exchanges(bigcommerce_contract_loaded: Contract | None) -> Iterator[Exchanges]:
+    contract = Contract(bigcommerce_contract_loaded.specs) if bigcommerce_contract_loaded else None
+    recorded = Exchanges(contract)
+    yield recorded
+    if contract is not None:
+        assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
+
+
+@pytest.fixture
+def world(bigcommerce_base_url: str) -> Iterator[World]:
+    with httpx.Client(base_url=bigcommerce_base_url, timeout=30) as client:
+        sandbox = World(client, bigcommerce_base_url)
+        sandbox.control("POST", "/reset")
+        yield sandbox
+
+
+@pytest.fixture
+def bc_settings(bigcommerce_base_url: str) -> Settings:
+    return Settings(bigcommerce_api_url=bigcommerce_base_url, marketplace_timeout_s=5, marketplace_max_retries=3)
+
+
+@pytest.fixture
+def connection(world: World) -> Connection:
+    store = world.store(name="Zoë's Ceramics")
+    account = world.account(store["store_hash"])
+    return Connection(store["store_hash"], account["api_path"], account["client_id"], account["client_secret"],
+                      account["access_token"])
+
+
+def recording_http(settings: Settings, store_hash: str, exchanges: Exchanges) -> MarketplaceHttp:
+    """The store's HTTP client on a recording transport, fast enough for tests, short backoffs."""
+    return bigcommerce_http(settings, store_hash, transport=RecordingTransport(exchanges), rate_per_second=500,
+                            backoff_initial_s=0.05, backoff_max_s=0.2)
+
+
+@pytest.fixture
+async def tokens(connection: Connection) -> StaticTokens:
+    return StaticTokens(connection.access_token)
+
+
+@pytest.fixture
+async def client(bc_settings: Settings, connection: Connection, tokens: StaticTokens,
+                 exchanges: Exchanges) -> AsyncIterator[BigCommerceClient]:
+    async with recording_http(bc_settings, connection.store_hash, exchanges) as http:
+        yield BigCommerceClient(bc_settings, tokens, shop_id=connection.store_hash, http=http)

@@ -1,0 +1,160 @@
+"""Validate emulator traffic against BigCommerce's own OpenAPI files with openapi-core.
+
+The vendored specs sit beside the repo (`../shared/marketplaces/bigcommerce-*.yml`); each
+`/stores/{store_hash}/v2|v3/...` request is checked against the file whose paths contain it,
+presented as if sent to `https://api.bigcommerce.com` so the specs' `servers` entries match.
+
+Two spec quirks are repaired before loading; everything else is validated as published:
+- `webhooks_Resp` (GET /v3/hooks) declares `data` with `minItems: 1`, which would make a store
+  without hooks — the state of every new store — a violation; that `minItems` is dropped.
+- the V2 `sort` parameter's enum lists bare field names (`date_modified`) while its own
+  description says to append `:asc`/`:desc`; the suffixed forms are added to the enum.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces"
+SPEC_FILES = {
+    "v2": ("bigcommerce-orders.v2.oas2.yml", "bigcommerce-store_information.v2.yml"),
+    "v3": ("bigcommerce-webhooks.v3.yml", "bigcommerce-products_catalog.v3.yml", "bigcommerce-inventory.v3.yml"),
+}
+API_HOST = "https://api.bigcommerce.com"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def specs_present() -> bool:
+    return all((SPEC_DIR / name).exists() for names in SPEC_FILES.values() for name in names)
+
+
+def _repair(name: str, raw: dict[str, Any]) -> None:
+    if name == "bigcommerce-orders.v2.oas2.yml":
+        sort = raw["components"]["parameters"]["sort"]["schema"]
+        sort["enum"] = [f"{f}{suffix}" for f in sort["enum"] for suffix in ("", ":asc", ":desc")]
+    if name == "bigcommerce-webhooks.v3.yml":
+        data = raw["components"]["responses"]["webhooks_Resp"]["content"]["application/json"]["schema"]["properties"]["data"]
+        data.pop("minItems", None)
+
+
+@dataclass
+class Spec:
+    name: str
+    version: str
+    raw: dict[str, Any]
+    openapi: OpenAPI
+
+
+def load_specs() -> list[Spec]:
+    specs = []
+    for version, names in SPEC_FILES.items():
+        for name in names:
+            raw = yaml.load((SPEC_DIR / name).read_text(), Loader=_Loader)
+            _repair(name, raw)
+            openapi = OpenAPI.from_dict(raw, config=Config(spec_validator_cls=None))
+            specs.append(Spec(name, version, raw, openapi))
+    return specs
+
+
+class OpenAPIRequest:
+    """httpx request seen as if sent to BigCommerce's production host."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        url = urlsplit(str(request.url))
+        self.host_url = API_HOST
+        self.path = url.path
+        self.method = request.method.lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
+            header=Headers(dict(request.headers)),
+            cookie=ImmutableMultiDict(),
+        )
+        self.body = request.content or None
+        self.content_type = request.headers.get("content-type", "")
+
+
+class OpenAPIResponse:
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.headers = Headers(dict(response.headers))
+        self.data = response.content
+        self.content_type = response.headers.get("content-type", "")
+
+
+def _path_matches(template: str, path: str) -> bool:
+    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
+    return len(t_parts) == len(p_parts) and all(
+        t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(t_parts, p_parts, strict=True)
+    )
+
+
+@dataclass
+class ContractRecorder:
+    """httpx response hook: strict checks for every API exchange, violations kept for teardown."""
+
+    specs: list[Spec]
+    validated: int = 0
+    violations: list[str] = field(default_factory=list)
+    undeclared: list[str] = field(default_factory=list)
+
+    def operation(self, method: str, path: str) -> tuple[Spec, dict[str, Any]] | None:
+        """The spec and operation for `/stores/{hash}/{version}/rest`; literal segments beat templates."""
+        parts = path.strip("/").split("/")
+        if len(parts) < 4 or parts[0] != "stores":
+            return None
+        version, rest = parts[2], "/" + "/".join(parts[3:])
+        best: tuple[int, Spec, dict[str, Any]] | None = None
+        for spec in self.specs:
+            if spec.version != version:
+                continue
+            for template, item in spec.raw["paths"].items():
+                if _path_matches(template, rest) and method in item:
+                    literal = sum(not seg.startswith("{") for seg in template.split("/"))
+                    if best is None or literal > best[0]:
+                        best = (literal, spec, item[method])
+        return None if best is None else (best[1], best[2])
+
+    def __call__(self, response: httpx.Response) -> None:
+        request = response.request
+        path = request.url.path
+        if not path.startswith("/stores/"):
+            return
+        response.read()
+        label = f"{request.method} {path}?{request.url.query.decode()} -> {response.status_code}"
+        found = self.operation(request.method.lower(), path)
+        if found is None:
+            self.violations.append(f"{label}: operation not in spec")
+            return
+        spec, operation = found
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if 200 <= response.status_code < 300:
+                try:
+                    spec.openapi.validate_request(OpenAPIRequest(request))
+                except Exception as exc:
+                    self.violations.append(f"{label}: request invalid ({spec.name}): {exc!r} {exc.__cause__!r}")
+            if str(response.status_code) not in operation["responses"]:
+                self.undeclared.append(label)
+                return
+            if response.status_code == 204:
+                # `content: {}` makes openapi-core demand a body; a 204 must have none.
+                if response.content:
+                    self.violations.append(f"{label}: 204 with a body")
+                else:
+                    self.validated += 1
+                return
+            try:
+                spec.openapi.validate_response(OpenAPIRequest(request), OpenAPIResponse(response))
+                self.validated += 1
+            except Exception as exc:
+                self.violations.append(f"{label}: response invalid ({spec.name}): {exc!r} {exc.__cause__!r}")
