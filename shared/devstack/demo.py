@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -54,28 +55,73 @@ DEMO_RECEIPTS = [
 ]
 
 
-def connect_demo_etsy_shop(gateway_url: str, sandbox_url: str, demo: dict) -> dict:
-    """A fresh sandbox shop with a few orders, connected through the real OAuth flow.
+def _disconnect_previous(http: httpx.Client, headers: dict, marketplace: str) -> None:
+    """Sandboxes keep nothing between runs: a connection left from an earlier run points at a shop that is
+    gone, so it is disconnected first (its orders stay, as after any disconnect)."""
+    for connection in http.get("/v1/connections", headers=headers).raise_for_status().json()["items"]:
+        if connection["marketplace"] == marketplace and connection["status"] != "disconnected":
+            http.delete(f"/v1/connections/{connection['id']}", headers=headers).raise_for_status()
 
-    The sandbox keeps nothing between runs, so an Etsy connection left from an earlier run is
-    disconnected first (its orders stay, as after any disconnect).
-    """
-    with httpx.Client(base_url=gateway_url, timeout=30.0) as http, \
-            httpx.Client(base_url=sandbox_url, timeout=30.0) as sandbox:
+
+def _approve_oauth(http: httpx.Client, sandbox: httpx.Client, headers: dict, demo: dict, marketplace: str,
+                   user_id) -> dict:
+    """The real OAuth flow: create, approve at the (sandbox) marketplace as `user_id`, land on the callback."""
+    sandbox.put(f"/_sandbox/{marketplace}/settings", json={"approving_user_id": user_id}).raise_for_status()
+    pending = http.post("/v1/connections", headers=headers,
+                        json={"marketplace": marketplace, "merchant_id": demo["merchant_id"]}).raise_for_status().json()
+    callback = httpx.URL(sandbox.get(pending["authorization_url"], follow_redirects=False).headers["location"])
+    return http.get(callback.path, params=callback.params).raise_for_status().json()
+
+
+def connect_demo_shops(gateway_url: str, sandbox_urls: dict[str, str], demo: dict) -> list[dict]:
+    """One demo shop per marketplace sandbox, each with a few orders, connected the way a merchant would."""
+    with httpx.Client(base_url=gateway_url, timeout=30.0) as http:
         headers = {"Authorization": f"Bearer {token(http, demo['client_id'], demo['client_secret'])}"}
-        existing = http.get("/v1/connections", headers=headers).raise_for_status().json()["items"]
-        for connection in existing:
-            if connection["marketplace"] == "etsy" and connection["status"] != "disconnected":
-                http.delete(f"/v1/connections/{connection['id']}", headers=headers).raise_for_status()
+        connected = []
+        for marketplace, connect in (("etsy", _etsy), ("bigcommerce", _bigcommerce), ("allegro", _allegro)):
+            with httpx.Client(base_url=sandbox_urls[marketplace], timeout=30.0) as sandbox:
+                _disconnect_previous(http, headers, marketplace)
+                connected.append({"marketplace": marketplace, **connect(http, sandbox, headers, demo)})
+        return connected
 
-        shop = sandbox.post("/_sandbox/etsy/shops", json={"shop_name": "DemoCraftsCo"}).raise_for_status().json()
-        for receipt in DEMO_RECEIPTS:
-            sandbox.post(f"/_sandbox/etsy/shops/{shop['shop_id']}/receipts", json=receipt).raise_for_status()
-        sandbox.post(f"/_sandbox/etsy/shops/{shop['shop_id']}/receipts", json={"is_paid": False}).raise_for_status()
-        sandbox.put("/_sandbox/etsy/settings", json={"approving_user_id": shop["user_id"]}).raise_for_status()
 
-        pending = http.post("/v1/connections", headers=headers,
-                            json={"marketplace": "etsy", "merchant_id": demo["merchant_id"]}).raise_for_status().json()
-        approval = sandbox.get(pending["authorization_url"], follow_redirects=False)
-        callback = httpx.URL(approval.headers["location"])
-        return http.get(callback.path, params=callback.params).raise_for_status().json()
+def _etsy(http: httpx.Client, sandbox: httpx.Client, headers: dict, demo: dict) -> dict:
+    shop = sandbox.post("/_sandbox/etsy/shops", json={"shop_name": "DemoCraftsCo"}).raise_for_status().json()
+    for receipt in DEMO_RECEIPTS:
+        sandbox.post(f"/_sandbox/etsy/shops/{shop['shop_id']}/receipts", json=receipt).raise_for_status()
+    sandbox.post(f"/_sandbox/etsy/shops/{shop['shop_id']}/receipts", json={"is_paid": False}).raise_for_status()
+    return _approve_oauth(http, sandbox, headers, demo, "etsy", shop["user_id"])
+
+
+def _bigcommerce(http: httpx.Client, sandbox: httpx.Client, headers: dict, demo: dict) -> dict:
+    store = sandbox.post("/_sandbox/bigcommerce/stores", json={"name": "Demo Outfitters"}).raise_for_status().json()
+    account = sandbox.post(f"/_sandbox/bigcommerce/stores/{store['store_hash']}/api_accounts",
+                           json={}).raise_for_status().json()
+    for status_id in (11, 11, 9, 7):  # two awaiting fulfillment, one awaiting shipment, one awaiting payment
+        sandbox.post(f"/_sandbox/bigcommerce/stores/{store['store_hash']}/orders",
+                     json={"status_id": status_id, "emit_webhooks": False}).raise_for_status()
+    credentials = {k: account[k] for k in ("api_path", "client_id", "client_secret", "access_token")}
+    return http.post("/v1/connections", headers=headers, json={
+        "marketplace": "bigcommerce", "merchant_id": demo["merchant_id"], "credentials": credentials,
+    }).raise_for_status().json()
+
+
+def _allegro(http: httpx.Client, sandbox: httpx.Client, headers: dict, demo: dict) -> dict:
+    seller = sandbox.post("/_sandbox/allegro/users", json={"login": "DemoSklep"}).raise_for_status().json()
+    connection = _approve_oauth(http, sandbox, headers, demo, "allegro", seller["id"])
+    # Allegro's journal starts where the first sync finds it: purchases made after that arrive as new ones.
+    _wait_for_first_sync(http, headers, connection["id"])
+    sandbox.post(f"/_sandbox/allegro/users/{seller['id']}/checkout-forms", json={"count": 2}).raise_for_status()
+    sandbox.post(f"/_sandbox/allegro/users/{seller['id']}/checkout-forms", json={"status": "BOUGHT"}).raise_for_status()
+    http.post(f"/v1/connections/{connection['id']}/sync", headers=headers).raise_for_status()
+    return connection
+
+
+def _wait_for_first_sync(http: httpx.Client, headers: dict, connection_id: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        response = http.get(f"/v1/connections/{connection_id}/sync", headers=headers)
+        if response.status_code == 200 and response.json()["last_outcome"] == "ok":
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the first sync of connection {connection_id} did not finish within {timeout_s}s")

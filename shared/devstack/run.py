@@ -47,7 +47,8 @@ def run_dev_stack(dev_dir: Path | None = None) -> None:
         cleanup.callback(stack.stop)
         seeded = demo.seed(stack.url("gateway"), env["CB_BOOTSTRAP_ADMIN_CLIENT_ID"],
                            env["CB_BOOTSTRAP_ADMIN_CLIENT_SECRET"], dev_dir / "demo.json")
-        etsy_shop = demo.connect_demo_etsy_shop(stack.url("gateway"), stack.url("etsy-sandbox"), seeded)
+        shops = demo.connect_demo_shops(stack.url("gateway"), {m: stack.url(f"{m}-sandbox") for m in
+                                                               ("etsy", "bigcommerce", "allegro")}, seeded)
 
         _echo("\nChannelBridge is running:")
         _echo(f"  gateway       {stack.url('gateway')}   (API docs: {stack.url('gateway')}/docs)")
@@ -60,8 +61,10 @@ def run_dev_stack(dev_dir: Path | None = None) -> None:
         _echo(f"\nAdmin client:  {env['CB_BOOTSTRAP_ADMIN_CLIENT_ID']} / {env['CB_BOOTSTRAP_ADMIN_CLIENT_SECRET']}")
         _echo(f"Demo merchant: {seeded['merchant_id']}")
         _echo(f"Demo client:   {seeded['client_id']} / {seeded['client_secret']}")
-        _echo(f"Etsy shop:     {etsy_shop['shop_name']} ({etsy_shop['shop_id']}), connection {etsy_shop['id']}: "
-              f"its paid orders appear at GET /v1/orders within seconds; order.paid events on Kafka")
+        for shop in shops:
+            _echo(f"{shop['marketplace'].capitalize() + ' shop:':<15}{shop['shop_name']} ({shop['shop_id']}), "
+                  f"connection {shop['id']} ({shop['status']})")
+        _echo("Their paid orders appear at GET /v1/orders within seconds, with order.paid events on Kafka.")
         _echo(f"\nTry: curl -s -u {seeded['client_id']}:{seeded['client_secret']} "
               f"-d grant_type=client_credentials {stack.url('gateway')}/v1/oauth/token")
         _echo("Ctrl-C stops everything.")

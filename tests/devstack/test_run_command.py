@@ -42,7 +42,8 @@ def test_run_starts_everything_seeds_the_demo_and_stops_without_orphans(tmp_path
                             stderr=subprocess.STDOUT, text=True)
     try:
         output = "".join(_wait_for_line(proc, "Ctrl-C stops everything.", timeout=120))
-        assert f"http://127.0.0.1:{port}" in output and "Demo client:" in output and "Etsy shop:" in output
+        assert f"http://127.0.0.1:{port}" in output and "Demo client:" in output
+        assert all(f"{m} shop:" in output for m in ("Etsy", "Bigcommerce", "Allegro")), output
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 9  # tansu, 3 sandboxes, 4 services, gateway
 
@@ -55,10 +56,11 @@ def test_run_starts_everything_seeds_the_demo_and_stops_without_orphans(tmp_path
             deadline = time.monotonic() + 60
             while True:
                 orders = http.get("/v1/orders", headers={"Authorization": f"Bearer {token}"}).json()["items"]
-                if len(orders) >= 3 or time.monotonic() > deadline:
+                if len(orders) >= 8 or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
-            assert len(orders) == 3, "the demo shop's three paid orders should flow in"
+            by_marketplace = {m: sum(o["marketplace"] == m for o in orders) for m in ("etsy", "bigcommerce", "allegro")}
+            assert by_marketplace == {"etsy": 3, "bigcommerce": 3, "allegro": 2}, by_marketplace
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
