@@ -6,7 +6,10 @@ import asyncio
 import uuid
 
 import httpx
+import sqlalchemy as sa
 
+from shared.crypto import SecretBox
+from shared.db import create_engine_for_schema
 from shared.web.internal import InternalClient
 from tests.e2e.world import EventLog, Merchant, wait_until
 
@@ -104,3 +107,33 @@ async def test_token_refresh_rotation_under_two_concurrent_callers(gateway, alle
         me = await http.get("/me", headers={"Authorization": f"Bearer {answers[0].json()['access_token']}",
                                             "Accept": "application/vnd.allegro.public.v1+json"})
     assert me.status_code == 200
+
+
+async def test_a_refresh_lost_between_receiving_and_storing_is_recovered(gateway, allegro, settings, stack):
+    """Allegro rotated the pair but auth never stored it (a crash at the worst moment): the old refresh
+    token still works for about a minute, so the next refresh succeeds instead of losing the grant."""
+    merchant = await Merchant.create(gateway)
+    seller = await _seller(allegro)
+    connection = await merchant.connect_allegro(allegro, seller["id"])
+
+    engine = create_engine_for_schema(settings.database_url, "auth", pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            sealed = (await conn.execute(sa.text("SELECT refresh_token FROM connection_tokens WHERE connection_id = :c"),
+                                         {"c": connection["id"]})).scalar_one()
+    finally:
+        await engine.dispose()
+    stored_refresh = SecretBox(settings.encryption_keys.get_secret_value()).open(sealed, context=f"{connection['id']}:refresh")
+    async with httpx.AsyncClient(base_url=stack.url("allegro-sandbox")) as http:
+        lost = await http.post("/auth/oauth/token", data={"grant_type": "refresh_token", "refresh_token": stored_refresh},
+                               auth=("sandbox-allegro-client-id", "sandbox-allegro-client-secret"))
+    assert lost.status_code == 200  # a new pair auth never saw
+
+    auth = InternalClient(settings.model_copy(update={"service_name": "tests"}), stack.url("auth"))
+    try:
+        recovered = await auth.request("POST", f"/internal/connections/{connection['id']}/access-token",
+                                       json={"force_refresh": True})
+    finally:
+        await auth.aclose()
+    assert recovered.status_code == 200, recovered.text
+    assert (await merchant.call("GET", f"/v1/connections/{connection['id']}"))["status"] == "active"

@@ -129,6 +129,10 @@ async def test_webhooks_bring_new_orders_duplicates_give_one_order_and_forgeries
                                 content=b'{"scope": "store/order/created", "data": {"type": "order", "id": 1}, "hash": "x"}')
     assert forged.status_code == 401
 
+    await merchant.call("DELETE", f"/v1/connections/{connection['id']}", 204)
+    hooks = await bigcommerce.control("GET", f"/stores/{store['store_hash']}/hooks")
+    assert [h for h in hooks["results"] if h["destination"].endswith(connection["id"])] == [], "hooks removed on disconnect"
+
 
 async def test_rate_limit_reset_is_respected_and_a_revoked_token_needs_reauth(gateway, bigcommerce):
     merchant = await Merchant.create(gateway)
