@@ -85,10 +85,10 @@ def _start_stack(settings: Settings, infra_dir: Path, names: set[str] | None = N
                  extra_env: dict[str, str] | None = None):
     from dataclasses import replace
 
-    from shared.devstack.processes import free_port
+    from shared.devstack.processes import free_listen_port
     from shared.devstack.stack import Stack, default_components
 
-    components = [replace(c, port=free_port()) for c in default_components()]
+    components = [replace(c, port=free_listen_port()) for c in default_components()]
     if names is not None:
         components = [c for c in components if c.name in names]
     stack = Stack(env={**stack_env(settings), **(extra_env or {})}, components=components, log_dir=infra_dir / "logs")

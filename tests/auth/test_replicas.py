@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from shared.db import create_engine_for_schema
-from shared.devstack.processes import free_port
+from shared.devstack.processes import free_listen_port
 from shared.devstack.stack import Component, Stack
 from tests.auth.conftest import request_token
 from tests.conftest import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, stack_env
@@ -39,7 +39,7 @@ async def empty_database_url(settings):
 
 
 def auth_replicas(settings, database_url: str, log_dir, count: int, **env) -> Stack:
-    components = [Component(f"auth-{i}", "services.auth.main:app", free_port()) for i in range(count)]
+    components = [Component(f"auth-{i}", "services.auth.main:app", free_listen_port()) for i in range(count)]
     test_settings = settings.model_copy(update={"database_url": database_url})
     return Stack(env={**stack_env(test_settings), **env}, components=components, log_dir=log_dir)
 

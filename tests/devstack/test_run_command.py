@@ -11,7 +11,7 @@ import time
 import httpx
 import psutil
 
-from shared.devstack.processes import free_port, port_open
+from shared.devstack.processes import free_listen_port
 
 
 def _wait_for_line(proc: subprocess.Popen, marker: str, timeout: float) -> list[str]:
@@ -26,16 +26,8 @@ def _wait_for_line(proc: subprocess.Popen, marker: str, timeout: float) -> list[
     raise AssertionError(f"{marker!r} never printed:\n{''.join(lines)}")
 
 
-def _free_port_block() -> int:
-    """A gateway port whose service ports (gateway + 1…4, + 11…13, as `make run` lays them out) are free too."""
-    while True:
-        port = free_port()
-        if port < 65000 and not any(port_open("127.0.0.1", port + n) for n in (1, 2, 3, 4, 11, 12, 13)):
-            return port
-
-
 def test_run_starts_everything_seeds_the_demo_and_stops_without_orphans(tmp_path):
-    port = _free_port_block()
+    port = free_listen_port(span=14)  # make run lays the services out at gateway + 1…4 and the sandboxes at + 11…13
     env = {k: v for k, v in os.environ.items() if not k.startswith("CB_")}
     env.update(CB_DEV_DIR=str(tmp_path / "dev"), CB_GATEWAY_PORT=str(port), CB_ORDER_SYNC_INTERVAL_S="5")
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run"], env=env, stdout=subprocess.PIPE,
