@@ -8,9 +8,6 @@ repo (`../shared/marketplaces/bigcommerce-*.yml`); without them exchanges are re
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -30,6 +26,7 @@ from shared.marketplaces.bigcommerce.client import BigCommerceClient
 from shared.marketplaces.bigcommerce.quota import bigcommerce_http
 from shared.marketplaces.http import MarketplaceHttp
 from shared.settings import Settings
+from tests.inprocess import serve
 from tests.marketplaces.bigcommerce_orders import SPEC_DIR
 
 BIGCOMMERCE_HOST = "https://api.bigcommerce.com"
@@ -268,22 +265,7 @@ class StaticTokens:
 
 @pytest.fixture(scope="session")
 def bigcommerce_base_url() -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("BigCommerce sandbox did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    yield from serve(create_app(), "BigCommerce sandbox")
 
 
 @pytest.fixture(scope="session")

@@ -11,20 +11,17 @@ import base64
 import hashlib
 import json
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from sandbox.allegro.app import create_app
 from sandbox.allegro.errors import MEDIA_TYPE
 from sandbox.allegro.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from tests.inprocess import serve
 from tests.sandbox.allegro_contract import SPEC_PATH, ContractRecorder, load_spec
 
 REDIRECT_URI = "https://channelbridge.test/oauth/allegro/callback"
@@ -33,22 +30,7 @@ SCOPES = "allegro:api:orders:read allegro:api:orders:write allegro:api:profile:r
 
 @pytest.fixture(scope="session")
 def allegro_base_url() -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("Allegro sandbox did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    yield from serve(create_app(), "Allegro sandbox")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ at teardown). Import the fixtures into a test module to use them.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,33 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from sandbox.bigcommerce.app import create_app
+from tests.inprocess import serve
 from tests.sandbox.bigcommerce_contract import SPEC_DIR, ContractRecorder, Spec, load_specs, specs_present
 
 ALL_SCOPES = ["store_v2_orders", "store_v2_products", "store_inventory", "store_v2_information_read_only"]
-
-
-def serve(app: FastAPI, name: str) -> Iterator[str]:
-    """Run `app` under uvicorn in a daemon thread on a free port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"{name} did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

@@ -10,19 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from sandbox.etsy.app import create_app
 from sandbox.etsy.state import DEFAULT_CLIENT_ID, DEFAULT_SECRET
+from tests.inprocess import serve
 from tests.sandbox.etsy_contract import SPEC_PATH, ContractRecorder, load_spec
 
 REDIRECT_URI = "https://channelbridge.test/oauth/etsy/callback"
@@ -31,22 +28,7 @@ SCOPES = "shops_r transactions_r transactions_w listings_r listings_w"
 
 @pytest.fixture(scope="session")
 def etsy_base_url() -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("Etsy sandbox did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    yield from serve(create_app(), "Etsy sandbox")
 
 
 @pytest.fixture(scope="session")
