@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import structlog
@@ -31,6 +31,9 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -306,3 +309,34 @@ class MarketplaceHttp:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
             error=error,
         )
+
+
+class HttpOwner:
+    """Base of the marketplace clients: each may own its `MarketplaceHttp` (or share one passed in, as
+    tests do); closing releases only an owned pool. Usable as `async with`."""
+
+    _http: MarketplaceHttp
+    _owns_http: bool
+
+    def _use_http(self, http: MarketplaceHttp | None, make: Callable[[], MarketplaceHttp]) -> None:
+        self._owns_http = http is None
+        self._http = http or make()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+
+def settings_http(settings: Settings, *, base_url: str, limiter: AsyncLimiter,
+                  transport: httpx.AsyncBaseTransport | None = None, retry_hint: RetryHint = retry_after_seconds,
+                  backoff_initial_s: float = 0.5, backoff_max_s: float = 30.0) -> MarketplaceHttp:
+    """A `MarketplaceHttp` with the timeout and retry budget every marketplace takes from settings."""
+    return MarketplaceHttp(base_url=base_url, timeout_s=settings.marketplace_timeout_s, limiter=limiter,
+                           max_retries=settings.marketplace_max_retries, retry_hint=retry_hint,
+                           backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s, transport=transport)

@@ -38,7 +38,7 @@ from shared.marketplaces.base import (
     TrackingResult,
     TransientMarketplaceError,
 )
-from shared.marketplaces.http import MarketplaceHttp, OutcomeUnknown, error_reason, shared_limiter
+from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, error_reason, settings_http, shared_limiter
 from shared.settings import Settings
 
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
@@ -62,18 +62,12 @@ def allegro_http(
     backoff_max_s: float = 30.0,
 ) -> MarketplaceHttp:
     """The pooled HTTP client for Allegro, drawing from the app's process-wide rate budget."""
-    return MarketplaceHttp(
-        base_url=settings.allegro_api_url,
-        timeout_s=settings.marketplace_timeout_s,
-        limiter=shared_limiter("allegro", settings.allegro_client_id, settings.allegro_rate_per_second),
-        max_retries=settings.marketplace_max_retries,
-        backoff_initial_s=backoff_initial_s,
-        backoff_max_s=backoff_max_s,
-        transport=transport,
-    )
+    limiter = shared_limiter("allegro", settings.allegro_client_id, settings.allegro_rate_per_second)
+    return settings_http(settings, base_url=settings.allegro_api_url, limiter=limiter, transport=transport,
+                         backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
 
 
-class AllegroClient:
+class AllegroClient(HttpOwner):
     """`OrderSource` for one Allegro seller. Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "allegro"
@@ -89,19 +83,9 @@ class AllegroClient:
         self._settings = settings
         self._token_provider = token_provider
         self._shop_id = shop_id
-        self._owns_http = http is None
-        self._http = http or allegro_http(settings)
+        self._use_http(http, lambda: allegro_http(settings))
         self._carriers: CarrierDirectory | None = None
 
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> AllegroClient:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     # --- the connection's account -------------------------------------------------------------------
 

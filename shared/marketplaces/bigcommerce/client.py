@@ -35,7 +35,7 @@ from shared.marketplaces.base import (
 from shared.marketplaces.bigcommerce import mapper
 from shared.marketplaces.bigcommerce.quota import bigcommerce_http
 from shared.marketplaces.bigcommerce.webhooks import ORDER_SCOPES, SECRET_HEADER
-from shared.marketplaces.http import MarketplaceHttp, OutcomeUnknown, error_reason
+from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, error_reason
 from shared.settings import Settings
 
 PAGE_SIZE = 250  # the largest `limit` BigCommerce accepts on V2 collections
@@ -45,7 +45,7 @@ SUBRESOURCE_CONCURRENCY = 4
 _KEYSET_STEP_BACK = timedelta(seconds=1)
 
 
-class BigCommerceClient:
+class BigCommerceClient(HttpOwner):
     """`OrderSource` for one BigCommerce store. Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "bigcommerce"
@@ -64,19 +64,9 @@ class BigCommerceClient:
         self._settings = settings
         self._token_provider = token_provider
         self.store_hash = shop_id
-        self._owns_http = http is None
-        self._http = http or bigcommerce_http(settings, shop_id)
+        self._use_http(http, lambda: bigcommerce_http(settings, shop_id))
         self._page_size = page_size or settings.bigcommerce_page_size
 
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> BigCommerceClient:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     # --- the connection's store ---------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from shared.marketplaces.http import MarketplaceHttp, retry_after_seconds, shared_limiter
+from shared.marketplaces.http import MarketplaceHttp, retry_after_seconds, settings_http, shared_limiter
 from shared.settings import Settings
 
 # 150 requests / 30 s is the Standard and Plus plans' quota; the headers refine it per store.
@@ -100,12 +100,11 @@ def bigcommerce_http(
     """The pooled HTTP client for one store: `{origin}/stores/{store_hash}` as base URL, the store's
     token bucket, its quota gate, and 429 waits from BigCommerce's reset header."""
     origin = settings.bigcommerce_api_url.rstrip("/")
-    return MarketplaceHttp(
+    return settings_http(
+        settings,
         base_url=f"{origin}/stores/{store_hash}",
-        timeout_s=settings.marketplace_timeout_s,
         # BigCommerce meters per store, not per app: the bucket is the store's.
         limiter=shared_limiter("bigcommerce", store_hash, rate_per_second or settings.bigcommerce_rate_per_second),
-        max_retries=settings.marketplace_max_retries,
         retry_hint=retry_hint,
         backoff_initial_s=backoff_initial_s,
         backoff_max_s=backoff_max_s,

@@ -30,7 +30,7 @@ from shared.marketplaces.base import (
     TransientMarketplaceError,
 )
 from shared.marketplaces.etsy import mapper
-from shared.marketplaces.http import MarketplaceHttp, OutcomeUnknown, error_reason, shared_limiter
+from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, error_reason, settings_http, shared_limiter
 from shared.settings import Settings
 
 API = "/v3/application"
@@ -46,18 +46,12 @@ def etsy_http(
     backoff_max_s: float = 30.0,
 ) -> MarketplaceHttp:
     """The pooled HTTP client for Etsy, drawing from the app's process-wide rate budget."""
-    return MarketplaceHttp(
-        base_url=settings.etsy_api_url,
-        timeout_s=settings.marketplace_timeout_s,
-        limiter=shared_limiter("etsy", settings.etsy_client_id, settings.etsy_rate_per_second),
-        max_retries=settings.marketplace_max_retries,
-        backoff_initial_s=backoff_initial_s,
-        backoff_max_s=backoff_max_s,
-        transport=transport,
-    )
+    limiter = shared_limiter("etsy", settings.etsy_client_id, settings.etsy_rate_per_second)
+    return settings_http(settings, base_url=settings.etsy_api_url, limiter=limiter, transport=transport,
+                         backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
 
 
-class EtsyClient:
+class EtsyClient(HttpOwner):
     """`OrderSource` for one Etsy shop. Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "etsy"
@@ -73,19 +67,9 @@ class EtsyClient:
         self._settings = settings
         self._token_provider = token_provider
         self._shop_id = shop_id
-        self._owns_http = http is None
-        self._http = http or etsy_http(settings)
+        self._use_http(http, lambda: etsy_http(settings))
         self._api_key = f"{settings.etsy_client_id}:{settings.etsy_client_secret.get_secret_value()}"
 
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> EtsyClient:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     # --- the connection's shop ----------------------------------------------------------------------
 
