@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
 from services.orders import webhooks
-from services.orders.ingest import live_policy, mark_cancelled
+from services.orders.ingest import mark_cancelled
 from services.orders.schemas import OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from shared.events.payloads import OrderLine
-from shared.marketplaces.base import MarketplaceError
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
 from shared.web.pagination import decode_cursor, encode_cursor
@@ -116,32 +115,16 @@ async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
     A failure to fetch answers 503 without recording the delivery, so BigCommerce's retry gets through;
     a forged delivery answers 401 and changes nothing.
     """
-    connection = await repo.get_connection(session, connection_id)
-    if connection is None:
-        raise Problem(404, "unknown webhook destination", type_="not-found")
     try:
-        payload, new = await webhooks.accept_delivery(session, request.app.state.box, connection_id,
-                                                      request.headers, await request.body())
+        outcome = await webhooks.handle_delivery(session, request.app.state.box, request.app.state.order_sync,
+                                                 connection_id, request.headers, await request.body())
+    except LookupError as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
     except webhooks.DeliveryRejected as exc:
         log.warning("orders.webhook_rejected", connection_id=str(connection_id), reason=str(exc))
         raise Problem(401, f"webhook rejected: {exc}", type_="webhook-rejected") from exc
-    if not new or connection.status != "active":
-        await session.commit()
-        return {"status": "duplicate" if not new else f"ignored: connection is {connection.status}"}
-    order_sync = request.app.state.order_sync
-    source = order_sync.source_for(connection)
-    try:
-        policy = live_policy(await order_sync.connection_settings(connection_id))
-        outcome = await webhooks.ingest_delivered_order(session, connection, source, str(payload["data"]["id"]), policy)
-    except MarketplaceError as exc:
-        await session.rollback()
+    except webhooks.DeliveryNotProcessed as exc:
         raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable") from exc
-    except ValueError as exc:  # the order payload itself is unusable: acknowledged, kept with its reason
-        await repo.record_rejection(session, connection_id, str(payload["data"]["id"]), str(exc))
-        outcome = "rejected"
-    finally:
-        await source.aclose()
-    await session.commit()
     return {"status": outcome}
 
 

@@ -14,9 +14,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.orders import repository as repo
-from services.orders.ingest import IngestPolicy, ingest_order
+from services.orders.ingest import ingest_order, live_policy
 from services.orders.models import marketplace_webhooks, webhook_deliveries
 from shared.crypto import SecretBox
+from shared.marketplaces.base import MarketplaceError
 from shared.marketplaces.bigcommerce.webhooks import verify_delivery, webhook_destination
 from shared.settings import Settings
 
@@ -40,8 +41,6 @@ def _signing_context(connection_id: uuid.UUID) -> str:
 async def ensure_registered(sessions: async_sessionmaker[AsyncSession], box: SecretBox, settings: Settings,
                             connection, source, signing_secret: str | None) -> None:
     """Register the order webhooks once per connection (idempotent at the marketplace too)."""
-    if connection.marketplace not in WEBHOOK_MARKETPLACES:
-        return
     async with sessions() as session:
         row = (await session.execute(sa.select(marketplace_webhooks).where(
             marketplace_webhooks.c.connection_id == connection.id))).one_or_none()
@@ -89,9 +88,38 @@ async def accept_delivery(session: AsyncSession, box: SecretBox, connection_id: 
     return payload, inserted.scalar_one_or_none() is not None
 
 
-async def ingest_delivered_order(session: AsyncSession, connection, source, external_order_id: str,
-                                 policy: IngestPolicy) -> str:
-    order = await source.get_order(external_order_id)
-    outcome = await ingest_order(session, connection, order, policy)
-    await repo.clear_rejection(session, connection.id, external_order_id)
+class DeliveryNotProcessed(Exception):
+    """The order could not be fetched now; nothing was recorded, so the marketplace's retry gets through."""
+
+
+async def handle_delivery(session: AsyncSession, box: SecretBox, order_sync, connection_id: uuid.UUID,
+                          headers, body: bytes) -> str:
+    """Verify, deduplicate by `hash`, fetch the order the delivery names and ingest it → the outcome.
+
+    Raises LookupError for an unknown destination, DeliveryRejected for a forgery (nothing changes),
+    DeliveryNotProcessed when the marketplace is unavailable. Commits what it did.
+    """
+    connection = await repo.get_connection(session, connection_id)
+    if connection is None:
+        raise LookupError("unknown webhook destination")
+    payload, new = await accept_delivery(session, box, connection_id, headers, body)
+    if not new or connection.status != "active":
+        await session.commit()
+        return "duplicate" if not new else f"ignored: connection is {connection.status}"
+    external_id = str(payload["data"]["id"])
+    source = order_sync.source_for(connection)
+    try:
+        policy = live_policy(await order_sync.connection_settings(connection_id))
+        order = await source.get_order(external_id)
+        outcome = await ingest_order(session, connection, order, policy)
+        await repo.clear_rejection(session, connection_id, external_id)
+    except MarketplaceError as exc:
+        await session.rollback()
+        raise DeliveryNotProcessed(str(exc)) from exc
+    except ValueError as exc:  # the order payload itself is unusable: acknowledged, kept with its reason
+        await repo.record_rejection(session, connection_id, external_id, str(exc))
+        outcome = "rejected"
+    finally:
+        await source.aclose()
+    await session.commit()
     return outcome
