@@ -20,6 +20,7 @@ from sandbox.allegro.auth import ORDERS_READ, ORDERS_WRITE, PROFILE_READ, allegr
 from sandbox.allegro.checkout_forms import query_checkout_forms
 from sandbox.allegro.errors import MEDIA_TYPE, AllegroError, not_found, validation_error, vendor_json
 from sandbox.allegro.state import AllegroState, CheckoutForm
+from sandbox.faults import take_fault
 
 router = APIRouter()
 
@@ -131,13 +132,5 @@ async def set_fulfillment(request: Request, form_id: str) -> Response:
 
 
 def _stale_revision_fault(state: AllegroState, form_id: str) -> bool:
-    fault = next(
-        (f for f in state.faults if f.kind == "stale_revision" and f.checkout_form_id in (None, form_id) and f.remaining > 0),
-        None,
-    )
-    if fault is None:
-        return False
-    fault.remaining -= 1
-    if fault.remaining == 0:
-        state.faults.remove(fault)
-    return True
+    fault = take_fault(state.faults, lambda f: f.kind == "stale_revision" and f.checkout_form_id in (None, form_id))
+    return fault is not None

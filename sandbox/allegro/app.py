@@ -28,6 +28,7 @@ from sandbox.allegro.errors import (
     vendor_json,
 )
 from sandbox.allegro.state import AllegroState
+from sandbox.faults import take_fault
 
 CONTROL_PREFIX = "/_sandbox/"
 OAUTH_PREFIX = "/auth/oauth/"
@@ -40,15 +41,9 @@ def accepts_vendor_type(accept: str) -> bool:
 
 async def apply_fault(state: AllegroState, path: str) -> tuple[str, Response | None] | None:
     """Consume the first edge fault matching `path`: sleep for `slow`, else build the response to send."""
-    fault = next(
-        (f for f in state.faults if f.kind != "stale_revision" and f.remaining > 0 and path.startswith(f.path_prefix)),
-        None,
-    )
+    fault = take_fault(state.faults, lambda f: f.kind != "stale_revision" and path.startswith(f.path_prefix))
     if fault is None:
         return None
-    fault.remaining -= 1
-    if fault.remaining == 0:
-        state.faults.remove(fault)
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay_s)
         return fault.kind, None

@@ -32,6 +32,7 @@ from sandbox.allegro.control_models import (
 )
 from sandbox.allegro.errors import AllegroError, not_found, validation_error
 from sandbox.allegro.state import AllegroState, App, CheckoutForm, Fault, LineItem, User, iso
+from sandbox.control_common import fault_and_log_routes
 
 router = APIRouter(prefix="/_sandbox/allegro")
 
@@ -384,24 +385,4 @@ async def add_fault(request: Request, body: FaultIn) -> dict[str, Any]:
     return dict(vars(fault))
 
 
-@router.get("/faults")
-async def list_faults(request: Request) -> dict[str, Any]:
-    return {"faults": [dict(vars(f)) for f in allegro_state(request).faults]}
-
-
-@router.delete("/faults")
-async def clear_faults(request: Request) -> dict[str, Any]:
-    allegro_state(request).faults.clear()
-    return {"ok": True}
-
-
-@router.get("/requests")
-async def request_log(request: Request, path_prefix: str = "") -> dict[str, Any]:
-    entries = [e for e in allegro_state(request).request_log if e["path"].startswith(path_prefix)]
-    return {"count": len(entries), "requests": entries}
-
-
-@router.delete("/requests")
-async def clear_request_log(request: Request) -> dict[str, Any]:
-    allegro_state(request).request_log.clear()
-    return {"ok": True}
+router.include_router(fault_and_log_routes(allegro_state, faults_key="faults", requests_key="requests"))

@@ -11,45 +11,29 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
-import re
 import secrets
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from sandbox.allegro import tokens
+from sandbox.allegro.auth import allegro_state
 from sandbox.allegro.errors import AuthError
 from sandbox.allegro.state import AllegroState, App, AuthCode
+from sandbox.pkce import VERIFIER_RE, s256, with_query
 
 router = APIRouter(prefix="/auth/oauth")
 
-_VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
-
-
-def _state(request: Request) -> AllegroState:
-    return request.app.state.allegro
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    parts = urlsplit(uri)
-    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 @router.get("/authorize")
 async def authorize(request: Request) -> Any:
     """Consent stand-in; client/redirect errors are shown, the rest go back to the app by redirect."""
-    state = _state(request)
+    state = allegro_state(request)
     q = request.query_params
     app = state.apps.get(q.get("client_id", ""))
     redirect_uri = q.get("redirect_uri", "")
@@ -63,7 +47,7 @@ async def authorize(request: Request) -> Any:
     def back(params: dict[str, str]) -> RedirectResponse:
         if q.get("state"):
             params["state"] = q["state"]
-        return RedirectResponse(_with_query(redirect_uri, params), status_code=302)
+        return RedirectResponse(with_query(redirect_uri, params), status_code=302)
 
     if q.get("response_type") != "code":
         return back({"error": "unsupported_response_type", "error_description": "response_type must be code"})
@@ -120,7 +104,7 @@ async def _params(request: Request) -> dict[str, str]:
 
 @router.post("/token")
 async def token(request: Request) -> JSONResponse:
-    state = _state(request)
+    state = allegro_state(request)
     app = _client(state, request)
     params = await _params(request)
     grant_type = params.get("grant_type", "")
@@ -153,7 +137,7 @@ def _redeem_code(state: AllegroState, params: dict[str, str], app: App) -> tuple
     if code.code_challenge is not None:
         verifier = params.get("code_verifier", "")
         expected = s256(verifier) if code.code_challenge_method == "S256" else verifier
-        if not _VERIFIER_RE.match(verifier) or not hmac.compare_digest(expected, code.code_challenge):
+        if not VERIFIER_RE.match(verifier) or not hmac.compare_digest(expected, code.code_challenge):
             raise AuthError(400, "invalid_grant", "Invalid code_verifier")
     code.used = True
     return code.user_id, code.scopes

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sandbox.bigcommerce import control, hooks_api, orders_api, store_api
 from sandbox.bigcommerce.errors import BigCommerceError, bigcommerce_error_handler, http_error_handler, shape_for
 from sandbox.bigcommerce.state import BigCommerceState
+from sandbox.faults import take_fault
 
 CONTROL_PREFIX = "/_sandbox/"
 SERVER_ERROR_TITLES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -25,12 +26,9 @@ SERVER_ERROR_TITLES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "S
 
 async def apply_fault(state: BigCommerceState, path: str) -> tuple[str, BigCommerceError | None] | None:
     """Consume the first fault matching `path`: sleep for `slow`, else return the error to send."""
-    fault = next((f for f in state.faults if f.remaining > 0 and path.startswith(f.path_prefix)), None)
+    fault = take_fault(state.faults, lambda f: path.startswith(f.path_prefix))
     if fault is None:
         return None
-    fault.remaining -= 1
-    if fault.remaining == 0:
-        state.faults.remove(fault)
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay_s)
         return fault.kind, None

@@ -28,6 +28,7 @@ from sandbox.bigcommerce.order_statuses import DEFAULT_PAYMENT_STATUS, PAYMENT_S
 from sandbox.bigcommerce.orders_api import origin
 from sandbox.bigcommerce.seeding import build_order
 from sandbox.bigcommerce.state import BigCommerceState, Fault, Order, Store
+from sandbox.control_common import fault_and_log_routes
 
 router = APIRouter(prefix="/_sandbox/bigcommerce")
 
@@ -251,24 +252,4 @@ async def add_fault(request: Request, body: FaultIn) -> dict[str, Any]:
     return dict(vars(fault))
 
 
-@router.get("/faults")
-async def list_faults(request: Request) -> dict[str, Any]:
-    return {"results": [dict(vars(f)) for f in bc_state(request).faults]}
-
-
-@router.delete("/faults")
-async def clear_faults(request: Request) -> dict[str, Any]:
-    bc_state(request).faults.clear()
-    return {"ok": True}
-
-
-@router.get("/requests")
-async def request_log(request: Request, path_prefix: str = "") -> dict[str, Any]:
-    entries = [e for e in bc_state(request).request_log if e["path"].startswith(path_prefix)]
-    return {"count": len(entries), "results": entries}
-
-
-@router.delete("/requests")
-async def clear_request_log(request: Request) -> dict[str, Any]:
-    bc_state(request).request_log.clear()
-    return {"ok": True}
+router.include_router(fault_and_log_routes(bc_state))

@@ -18,18 +18,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sandbox.etsy import api, control, oauth
 from sandbox.etsy.errors import EtsyError, etsy_error_handler, http_error_handler
 from sandbox.etsy.state import EtsyState
+from sandbox.faults import take_fault
 
 CONTROL_PREFIX = "/_sandbox/"
 
 
 async def apply_fault(state: EtsyState, path: str) -> tuple[str, EtsyError | None] | None:
     """Consume the first fault matching `path`: sleep for `slow`, else return the error to send."""
-    fault = next((f for f in state.faults if f.remaining > 0 and path.startswith(f.path_prefix)), None)
+    fault = take_fault(state.faults, lambda f: path.startswith(f.path_prefix))
     if fault is None:
         return None
-    fault.remaining -= 1
-    if fault.remaining == 0:
-        state.faults.remove(fault)
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay_s)
         return fault.kind, None

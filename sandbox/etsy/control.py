@@ -13,6 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sandbox.control_common import fault_and_log_routes
 from sandbox.etsy import payloads
 from sandbox.etsy.auth import etsy_state
 from sandbox.etsy.errors import EtsyError, bad_request, not_found
@@ -479,31 +480,7 @@ async def add_fault(request: Request, body: FaultIn) -> dict[str, Any]:
         delay_s=body.delay_s,
     )
     state.faults.append(fault)
-    return _fault_json(fault)
+    return dict(vars(fault))
 
 
-def _fault_json(f: Fault) -> dict[str, Any]:
-    return dict(vars(f))
-
-
-@router.get("/faults")
-async def list_faults(request: Request) -> dict[str, Any]:
-    return {"results": [_fault_json(f) for f in etsy_state(request).faults]}
-
-
-@router.delete("/faults")
-async def clear_faults(request: Request) -> dict[str, Any]:
-    etsy_state(request).faults.clear()
-    return {"ok": True}
-
-
-@router.get("/requests")
-async def request_log(request: Request, path_prefix: str = "") -> dict[str, Any]:
-    entries = [e for e in etsy_state(request).request_log if e["path"].startswith(path_prefix)]
-    return {"count": len(entries), "results": entries}
-
-
-@router.delete("/requests")
-async def clear_request_log(request: Request) -> dict[str, Any]:
-    etsy_state(request).request_log.clear()
-    return {"ok": True}
+router.include_router(fault_and_log_routes(etsy_state))

@@ -9,43 +9,25 @@ every time" testable.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import re
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from sandbox.etsy.auth import etsy_state
 from sandbox.etsy.errors import EtsyError
 from sandbox.etsy.state import KNOWN_SCOPES, EtsyState
+from sandbox.pkce import VERIFIER_RE, s256, with_query
 
 router = APIRouter()
-
-_VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-
-
-def _state(request: Request) -> EtsyState:
-    return request.app.state.etsy
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    parts = urlsplit(uri)
-    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 @router.get("/oauth/connect")
 async def connect(request: Request) -> Any:
     """Consent page stand-in; client/redirect errors are shown, the rest go back via redirect."""
-    state = _state(request)
+    state = etsy_state(request)
     q = request.query_params
     client_id = q.get("client_id", "")
     redirect_uri = q.get("redirect_uri", "")
@@ -60,7 +42,7 @@ async def connect(request: Request) -> Any:
     def back(params: dict[str, str]) -> RedirectResponse:
         if q.get("state"):
             params["state"] = q["state"]
-        return RedirectResponse(_with_query(redirect_uri, params), status_code=302)
+        return RedirectResponse(with_query(redirect_uri, params), status_code=302)
 
     def fail(error: str, description: str) -> RedirectResponse:
         return back({"error": error, "error_description": description})
@@ -102,7 +84,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 @router.post("/v3/public/oauth/token")
 async def token(request: Request) -> JSONResponse:
-    state = _state(request)
+    state = etsy_state(request)
     form = await _form(request)
     grant_type = form.get("grant_type", "")
     client_id = form.get("client_id", "")
@@ -142,7 +124,7 @@ def _redeem_code(state: EtsyState, form: dict[str, str], client_id: str) -> tupl
     if form["redirect_uri"] != code.redirect_uri:
         raise EtsyError(400, "invalid_grant", "redirect_uri does not match the authorization request")
     verifier = form["code_verifier"]
-    if not _VERIFIER_RE.match(verifier) or not hmac.compare_digest(s256(verifier), code.code_challenge):
+    if not VERIFIER_RE.match(verifier) or not hmac.compare_digest(s256(verifier), code.code_challenge):
         raise EtsyError(400, "invalid_grant", "code_verifier is invalid")
     code.used = True
     return code.user_id, code.scopes

@@ -17,6 +17,7 @@ from joserfc.jwk import KeySet
 from shared.db import create_engine_for_schema
 from shared.web.identity import REQUEST_ID, Identity, identity_headers
 from tests.conftest import ADMIN_CLIENT_ID, _start_stack
+from tests.sandbox_control import AsyncSandboxControl
 
 ADMIN_IDENTITY = Identity(client_id=ADMIN_CLIENT_ID, merchant_id=None, scopes=frozenset({"admin"}))
 
@@ -142,16 +143,10 @@ async def connections_db(settings, connections_stack):
     await engine.dispose()
 
 
-class EtsySandbox:
+class EtsySandbox(AsyncSandboxControl):
     """The sandbox's control API and the Etsy endpoints a merchant's browser or a client would use."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
-
-    async def control(self, method: str, path: str, **kwargs) -> dict:
-        response = await self.http.request(method, f"/_sandbox/etsy{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
+    marketplace = "etsy"
 
     async def create_shop(self, shop_name: str) -> dict:
         shop = await self.control("POST", "/shops", json={"shop_name": shop_name})

@@ -12,14 +12,11 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import yaml
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from sandbox.bigcommerce.app import create_app
 from shared.marketplaces.bigcommerce.client import BigCommerceClient
@@ -28,6 +25,9 @@ from shared.marketplaces.http import MarketplaceHttp
 from shared.settings import Settings
 from tests.inprocess import serve
 from tests.marketplaces.bigcommerce_orders import SPEC_DIR
+from tests.marketplaces.conftest import Exchanges, RecordingTransport
+from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
+from tests.sandbox_control import SandboxControl
 
 BIGCOMMERCE_HOST = "https://api.bigcommerce.com"
 # Which vendored spec describes a path (after /stores/{hash}); first match wins.
@@ -46,31 +46,6 @@ def specs_present() -> bool:
 
 
 # --- the contract --------------------------------------------------------------------------------------
-
-
-class _Request:
-    """An httpx request seen as if sent to BigCommerce's production host."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        url = urlsplit(str(request.url))
-        self.host_url = BIGCOMMERCE_HOST
-        self.path = url.path
-        self.method = request.method.lower()
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
-            header=Headers(dict(request.headers)),
-            cookie=ImmutableMultiDict(),
-        )
-        self.body = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-
-
-class _Response:
-    def __init__(self, response: httpx.Response) -> None:
-        self.status_code = response.status_code
-        self.headers = Headers(dict(response.headers))
-        self.data = response.content
-        self.content_type = response.headers.get("content-type", "")
 
 
 @dataclass
@@ -104,14 +79,15 @@ class Contract:
         if name is None:
             return None
         raw = self.specs[name][1]
-        templates = [t for t in raw["paths"] if _path_matches(t, rest)]
+        templates = [t for t in raw["paths"] if path_matches(t, rest)]
         if not templates:
             return None
         template = max(templates, key=lambda t: sum(not s.startswith("{") for s in t.split("/")))
         operation = raw["paths"][template].get(method.lower())
         return (name, operation) if operation else None
 
-    def __call__(self, request: httpx.Request, response: httpx.Response) -> None:
+    def __call__(self, response: httpx.Response) -> None:
+        request = response.request
         label = f"{request.method} {request.url.path}?{request.url.query.decode()} -> {response.status_code}"
         found = self.operation(request.method, request.url.path)
         if found is None:
@@ -124,7 +100,7 @@ class Contract:
             warnings.simplefilter("ignore")
             if response.is_success:
                 try:
-                    openapi.validate_request(_Request(request))
+                    openapi.validate_request(OpenAPIRequest(request, BIGCOMMERCE_HOST))
                 except Exception as exc:
                     self.violations.append(f"{label}: request invalid: {exc!r} {exc.__cause__!r}")
             if str(response.status_code) not in operation["responses"]:
@@ -134,7 +110,7 @@ class Contract:
                 self.validated += 1  # declared "No Content" (`content: {}`), and none came
                 return
             try:
-                openapi.validate_response(_Request(request), _Response(response))
+                openapi.validate_response(OpenAPIRequest(request, BIGCOMMERCE_HOST), OpenAPIResponse.from_httpx(response))
                 self.validated += 1
             except Exception as exc:
                 self.violations.append(f"{label}: response invalid: {exc!r} {exc.__cause__!r}")
@@ -162,55 +138,17 @@ def _repair(raw: dict[str, Any]) -> None:
         resp_only["properties"]["consignments"]["anyOf"] = resp_only["properties"]["consignments"].pop("oneOf")
 
 
-def _path_matches(template: str, path: str) -> bool:
-    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(t_parts) == len(p_parts) and all(
-        t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(t_parts, p_parts, strict=True)
-    )
-
-
-@dataclass
-class Exchanges:
-    contract: Contract | None
-    sent: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
-
-    def calls(self, method: str | None = None, suffix: str = "") -> list[httpx.Request]:
-        return [r for r, _ in self.sent if (method is None or r.method == method) and r.url.path.endswith(suffix)]
-
-
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """A real HTTP transport that also records (and contract-checks) each exchange."""
-
-    def __init__(self, exchanges: Exchanges) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._exchanges = exchanges
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        await response.aread()
-        self._exchanges.sent.append((request, response))
-        if self._exchanges.contract is not None:
-            self._exchanges.contract(request, response)
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 # --- the emulator --------------------------------------------------------------------------------------
 
 
-class World:
+class World(SandboxControl):
     """The emulator's control API (`/_sandbox/bigcommerce/...`) over real HTTP."""
 
-    def __init__(self, client: httpx.Client, base_url: str) -> None:
-        self.http = client
-        self.base_url = base_url
+    marketplace = "bigcommerce"
 
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_sandbox/bigcommerce{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
+    def __init__(self, client: httpx.Client, base_url: str) -> None:
+        super().__init__(client)
+        self.base_url = base_url
 
     def store(self, **body: Any) -> dict[str, Any]:
         return self.control("POST", "/stores", json=body)
@@ -226,9 +164,6 @@ class World:
 
     def set_status(self, store_hash: str, order_id: int, status_id: int) -> dict[str, Any]:
         return self.control("PUT", f"/stores/{store_hash}/orders/{order_id}/status", json={"status_id": status_id})
-
-    def settings(self, **values: Any) -> dict[str, Any]:
-        return self.control("PUT", "/settings", json=values)
 
     def fault(self, **body: Any) -> dict[str, Any]:
         return self.control("POST", "/faults", json=body)

@@ -15,13 +15,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import yaml
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces" / "allegro-openapi.yaml"
 ALLEGRO_HOST = "https://api.allegro.pl"
@@ -46,35 +45,6 @@ def load_spec() -> tuple[OpenAPI, dict[str, Any]]:
     return OpenAPI.from_dict(raw, config=config), raw
 
 
-class OpenAPIRequest:
-    """httpx request seen as if sent to api.allegro.pl."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        url = urlsplit(str(request.url))
-        self.host_url = ALLEGRO_HOST
-        self.path = url.path
-        self.method = request.method.lower()
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
-            header=Headers(dict(request.headers)),
-            cookie=ImmutableMultiDict(),
-        )
-        self.body = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-
-
-class OpenAPIResponse:
-    def __init__(self, status_code: int, headers: dict[str, str], data: bytes) -> None:
-        self.status_code = status_code
-        self.headers = Headers(headers)
-        self.data = data
-        self.content_type = headers.get("content-type", "")
-
-    @classmethod
-    def from_httpx(cls, response: httpx.Response) -> OpenAPIResponse:
-        return cls(response.status_code, dict(response.headers), response.content)
-
-
 @dataclass
 class ContractRecorder:
     """httpx response hook: every REST exchange checked, violations kept for the test's teardown.
@@ -90,7 +60,7 @@ class ContractRecorder:
     undeclared: list[str] = field(default_factory=list)
 
     def declared_statuses(self, method: str, path: str) -> set[str] | None:
-        candidates = [t for t in self.raw["paths"] if _path_matches(t, path)]
+        candidates = [t for t in self.raw["paths"] if path_matches(t, path)]
         if not candidates:
             return None
         template = max(candidates, key=lambda t: sum(not seg.startswith("{") for seg in t.split("/")))
@@ -112,21 +82,16 @@ class ContractRecorder:
             warnings.simplefilter("ignore")  # openapi-core cannot check oauth2 itself and says so
             if 200 <= response.status_code < 300:
                 try:
-                    self.openapi.validate_request(OpenAPIRequest(request))
+                    self.openapi.validate_request(OpenAPIRequest(request, ALLEGRO_HOST))
                 except Exception as exc:
                     self.violations.append(f"{label}: request invalid: {exc!r} {exc.__cause__!r}")
             if str(response.status_code) not in declared:
                 self.undeclared.append(label)
                 return
             try:
-                self.openapi.validate_response(OpenAPIRequest(request), OpenAPIResponse.from_httpx(response))
+                self.openapi.validate_response(OpenAPIRequest(request, ALLEGRO_HOST), OpenAPIResponse.from_httpx(response))
                 self.validated += 1
             except Exception as exc:
                 self.violations.append(f"{label}: response invalid: {exc!r} {exc.__cause__!r}")
 
 
-def _path_matches(template: str, path: str) -> bool:
-    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(t_parts) == len(p_parts) and all(
-        t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(t_parts, p_parts, strict=True)
-    )

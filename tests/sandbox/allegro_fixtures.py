@@ -23,6 +23,7 @@ from sandbox.allegro.errors import MEDIA_TYPE
 from sandbox.allegro.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tests.inprocess import serve
 from tests.sandbox.allegro_contract import SPEC_PATH, ContractRecorder, load_spec
+from tests.sandbox_control import SandboxControl
 
 REDIRECT_URI = "https://channelbridge.test/oauth/allegro/callback"
 SCOPES = "allegro:api:orders:read allegro:api:orders:write allegro:api:profile:read"
@@ -47,24 +48,18 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-class AllegroHarness:
+class AllegroHarness(SandboxControl):
     """Thin helpers over the control API and the Allegro endpoints; all traffic is real HTTP."""
+
+    marketplace = "allegro"
 
     client_auth = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
 
     def __init__(self, client: httpx.Client, contract: ContractRecorder) -> None:
-        self.http = client
+        super().__init__(client)
         self.contract = contract
 
     # control API
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_sandbox/allegro{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def settings(self, **values: Any) -> dict[str, Any]:
-        return self.control("PUT", "/settings", json=values)
-
     def advance(self, seconds: float) -> None:
         self.control("POST", "/clock", json={"advance_s": seconds})
 

@@ -17,13 +17,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import yaml
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces"
 SPEC_FILES = {
@@ -66,38 +65,6 @@ def load_specs() -> list[Spec]:
     return specs
 
 
-class OpenAPIRequest:
-    """httpx request seen as if sent to BigCommerce's production host."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        url = urlsplit(str(request.url))
-        self.host_url = API_HOST
-        self.path = url.path
-        self.method = request.method.lower()
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
-            header=Headers(dict(request.headers)),
-            cookie=ImmutableMultiDict(),
-        )
-        self.body = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-
-
-class OpenAPIResponse:
-    def __init__(self, response: httpx.Response) -> None:
-        self.status_code = response.status_code
-        self.headers = Headers(dict(response.headers))
-        self.data = response.content
-        self.content_type = response.headers.get("content-type", "")
-
-
-def _path_matches(template: str, path: str) -> bool:
-    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(t_parts) == len(p_parts) and all(
-        t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(t_parts, p_parts, strict=True)
-    )
-
-
 @dataclass
 class ContractRecorder:
     """httpx response hook: strict checks for every API exchange, violations kept for teardown."""
@@ -118,7 +85,7 @@ class ContractRecorder:
             if spec.version != version:
                 continue
             for template, item in spec.raw["paths"].items():
-                if _path_matches(template, rest) and method in item:
+                if path_matches(template, rest) and method in item:
                     literal = sum(not seg.startswith("{") for seg in template.split("/"))
                     if best is None or literal > best[0]:
                         best = (literal, spec, item[method])
@@ -140,7 +107,7 @@ class ContractRecorder:
             warnings.simplefilter("ignore")
             if 200 <= response.status_code < 300:
                 try:
-                    spec.openapi.validate_request(OpenAPIRequest(request))
+                    spec.openapi.validate_request(OpenAPIRequest(request, API_HOST))
                 except Exception as exc:
                     self.violations.append(f"{label}: request invalid ({spec.name}): {exc!r} {exc.__cause__!r}")
             if str(response.status_code) not in operation["responses"]:
@@ -154,7 +121,7 @@ class ContractRecorder:
                     self.validated += 1
                 return
             try:
-                spec.openapi.validate_response(OpenAPIRequest(request), OpenAPIResponse(response))
+                spec.openapi.validate_response(OpenAPIRequest(request, API_HOST), OpenAPIResponse.from_httpx(response))
                 self.validated += 1
             except Exception as exc:
                 self.violations.append(f"{label}: response invalid ({spec.name}): {exc!r} {exc.__cause__!r}")

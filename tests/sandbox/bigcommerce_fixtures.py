@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request, Response
 from sandbox.bigcommerce.app import create_app
 from tests.inprocess import serve
 from tests.sandbox.bigcommerce_contract import SPEC_DIR, ContractRecorder, Spec, load_specs, specs_present
+from tests.sandbox_control import SandboxControl
 
 ALL_SCOPES = ["store_v2_orders", "store_v2_products", "store_inventory", "store_v2_information_read_only"]
 
@@ -112,22 +113,16 @@ def webhook_receiver(_receiver_server: WebhookReceiver) -> WebhookReceiver:
     return _receiver_server
 
 
-class BigCommerceHarness:
+class BigCommerceHarness(SandboxControl):
     """Thin helpers over the control API and the BigCommerce endpoints; all traffic is real HTTP."""
 
+    marketplace = "bigcommerce"
+
     def __init__(self, client: httpx.Client, contract: ContractRecorder) -> None:
-        self.http = client
+        super().__init__(client)
         self.contract = contract
 
     # control API
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_sandbox/bigcommerce{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def settings(self, **values: Any) -> dict[str, Any]:
-        return self.control("PUT", "/settings", json=values)
-
     def create_store(self, **body: Any) -> dict[str, Any]:
         return self.control("POST", "/stores", json=body)
 

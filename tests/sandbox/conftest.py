@@ -21,6 +21,7 @@ from sandbox.etsy.app import create_app
 from sandbox.etsy.state import DEFAULT_CLIENT_ID, DEFAULT_SECRET
 from tests.inprocess import serve
 from tests.sandbox.etsy_contract import SPEC_PATH, ContractRecorder, load_spec
+from tests.sandbox_control import SandboxControl
 
 REDIRECT_URI = "https://channelbridge.test/oauth/etsy/callback"
 SCOPES = "shops_r transactions_r transactions_w listings_r listings_w"
@@ -44,24 +45,18 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-class EtsyHarness:
+class EtsyHarness(SandboxControl):
     """Thin helpers over the control API and the Etsy endpoints; all traffic is real HTTP."""
+
+    marketplace = "etsy"
 
     api_key = f"{DEFAULT_CLIENT_ID}:{DEFAULT_SECRET}"
 
     def __init__(self, client: httpx.Client, contract: ContractRecorder) -> None:
-        self.http = client
+        super().__init__(client)
         self.contract = contract
 
     # control API
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_sandbox/etsy{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def settings(self, **values: Any) -> dict[str, Any]:
-        return self.control("PUT", "/settings", json=values)
-
     def create_shop(self, **body: Any) -> dict[str, Any]:
         return self.control("POST", "/shops", json={"shop_name": "SandboxShop", **body})
 

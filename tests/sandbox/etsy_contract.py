@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces" / "etsy-openapi.json"
 ETSY_HOST = "https://openapi.etsy.com"
@@ -43,35 +42,6 @@ def load_spec() -> tuple[OpenAPI, dict[str, Any]]:
     return OpenAPI.from_dict(raw, config=Config(spec_validator_cls=None)), raw
 
 
-class OpenAPIRequest:
-    """httpx request seen as if sent to Etsy's production host."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        url = urlsplit(str(request.url))
-        self.host_url = ETSY_HOST
-        self.path = url.path
-        self.method = request.method.lower()
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
-            header=Headers(dict(request.headers)),
-            cookie=ImmutableMultiDict(),
-        )
-        self.body = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-
-
-class OpenAPIResponse:
-    def __init__(self, status_code: int, headers: dict[str, str], data: bytes) -> None:
-        self.status_code = status_code
-        self.headers = Headers(headers)
-        self.data = data
-        self.content_type = headers.get("content-type", "")
-
-    @classmethod
-    def from_httpx(cls, response: httpx.Response) -> OpenAPIResponse:
-        return cls(response.status_code, dict(response.headers), response.content)
-
-
 @dataclass
 class ContractRecorder:
     """httpx response hook: strict checks for every v3 exchange, violations kept for teardown."""
@@ -84,7 +54,7 @@ class ContractRecorder:
     _off_spec_request: bool = False
 
     def declared_statuses(self, method: str, path: str) -> set[str] | None:
-        candidates = [t for t in self.raw["paths"] if _path_matches(t, path)]
+        candidates = [t for t in self.raw["paths"] if path_matches(t, path)]
         if not candidates:
             return None
         template = max(candidates, key=lambda t: sum(not seg.startswith("{") for seg in t.split("/")))
@@ -94,12 +64,12 @@ class ContractRecorder:
     def check_request(self, request: httpx.Request) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openapi-core warns that it cannot check oauth2 itself
-            self.openapi.validate_request(OpenAPIRequest(request))
+            self.openapi.validate_request(OpenAPIRequest(request, ETSY_HOST))
 
     def check_response(self, request: httpx.Request, response: OpenAPIResponse) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.openapi.validate_response(OpenAPIRequest(request), response)
+            self.openapi.validate_response(OpenAPIRequest(request, ETSY_HOST), response)
 
     def __call__(self, response: httpx.Response) -> None:
         request = response.request
@@ -136,8 +106,3 @@ class ContractRecorder:
             self._off_spec_request = False
 
 
-def _path_matches(template: str, path: str) -> bool:
-    t_parts, p_parts = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(t_parts) == len(p_parts) and all(
-        t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(t_parts, p_parts, strict=True)
-    )

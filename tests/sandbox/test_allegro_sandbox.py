@@ -17,7 +17,8 @@ import pytest
 from openapi_core.validation.response.exceptions import InvalidData
 
 from sandbox.allegro.errors import MEDIA_TYPE
-from tests.sandbox.allegro_contract import OpenAPIRequest, OpenAPIResponse
+from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse
+from tests.sandbox.allegro_contract import ALLEGRO_HOST
 
 pytest.register_assert_rewrite("tests.sandbox.allegro_fixtures")
 
@@ -685,4 +686,4 @@ def test_contract_checks_ran_and_catch_drift(allegro: AllegroHarness, seller: Se
     for body in drifted:
         response = OpenAPIResponse(200, {"content-type": MEDIA_TYPE}, json.dumps(body).encode())
         with pytest.raises(InvalidData):
-            allegro.contract.openapi.validate_response(OpenAPIRequest(good.request), response)
+            allegro.contract.openapi.validate_response(OpenAPIRequest(good.request, ALLEGRO_HOST), response)

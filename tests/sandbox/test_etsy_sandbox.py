@@ -14,8 +14,8 @@ import httpx
 import pytest
 from openapi_core.validation.response.exceptions import InvalidData
 
+from tests.openapi_exchange import OpenAPIResponse
 from tests.sandbox.conftest import REDIRECT_URI, EtsyHarness, pkce_pair
-from tests.sandbox.etsy_contract import OpenAPIResponse
 
 # --------------------------------------------------------------------------- OAuth / PKCE
 
