@@ -17,6 +17,7 @@ timeout raises `OutcomeUnknown` so the client can look before trying again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
@@ -215,6 +216,16 @@ class MarketplaceHttp:
         """
         exponential = self._backoff_initial_s * 2 ** (attempt - 1)
         return min(self._backoff_max_s, exponential + random.uniform(0, self._backoff_initial_s))
+
+    async def before_recheck(self, attempt: int, outcome: OutcomeUnknown) -> None:
+        """After attempt number `attempt` of a non-idempotent call ended in `outcome`: wait, then the caller
+        checks whether it landed before sending it again; once the retry budget is spent, `outcome` is raised.
+        """
+        if attempt > self._max_retries:
+            raise outcome
+        # After a timeout the first request may still be landing: give it as long again.
+        landing_s = self.timeout_s if outcome.timed_out else 0.0
+        await asyncio.sleep(max(self.backoff_delay(attempt), landing_s))
 
     async def request(
         self,

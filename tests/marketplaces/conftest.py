@@ -9,8 +9,9 @@ teardown. Without the spec file the exchanges are still recorded, just not valid
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +26,7 @@ from shared.marketplaces.http import MarketplaceHttp
 from shared.settings import Settings
 from tests.sandbox.conftest import etsy_base_url as etsy_base_url  # the shared session server
 from tests.sandbox.etsy_contract import SPEC_PATH, ContractRecorder, load_spec
+from tests.sandbox_control import SandboxControl
 
 REDIRECT_URI = "https://channelbridge.test/v1/connections/oauth/callback"
 
@@ -33,11 +35,14 @@ REDIRECT_URI = "https://channelbridge.test/v1/connections/oauth/callback"
 class Exchanges:
     """Every request our code sent and the response it got, in order; fed to the contract recorder."""
 
-    contract: ContractRecorder | None
+    contract: Callable[[httpx.Response], None] | None  # a marketplace's contract check (response.request is set)
     sent: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
 
     def paths(self, method: str | None = None) -> list[str]:
         return [req.url.path for req, _ in self.sent if method is None or req.method == method]
+
+    def calls(self, method: str | None = None, suffix: str = "") -> list[httpx.Request]:
+        return [r for r, _ in self.sent if (method is None or r.method == method) and r.url.path.endswith(suffix)]
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -60,19 +65,13 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-class SandboxWorld:
+class SandboxWorld(SandboxControl):
     """The emulator's control API (`/_sandbox/etsy/...`) over real HTTP."""
 
+    marketplace = "etsy"
+
     def __init__(self, client: httpx.Client) -> None:
-        self.http = client
-
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_sandbox/etsy{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def settings(self, **values: Any) -> dict[str, Any]:
-        return self.control("PUT", "/settings", json=values)
+        super().__init__(client)
 
     def create_receipts(self, shop_id: int, **body: Any) -> list[dict[str, Any]]:
         return self.control("POST", f"/shops/{shop_id}/receipts", json=body)["results"]
@@ -94,9 +93,11 @@ class SandboxWorld:
 
 
 class SandboxTokens:
-    """A `TokenProvider` the way auth behaves: hands out the current token, refreshes when forced."""
+    """A `TokenProvider` the way auth behaves: hands out the current token, refreshes (with the marketplace's
+    `oauth` module) when forced."""
 
-    def __init__(self, settings: Settings, tokens: TokenSet, http: httpx.AsyncClient) -> None:
+    def __init__(self, flow: ModuleType, settings: Settings, tokens: TokenSet, http: httpx.AsyncClient) -> None:
+        self.flow = flow
         self.settings = settings
         self.tokens = tokens
         self.http = http
@@ -105,7 +106,7 @@ class SandboxTokens:
     async def __call__(self, force_refresh: bool) -> str:
         self.calls.append(force_refresh)
         if force_refresh:
-            self.tokens = await oauth.refresh(self.settings, self.tokens.refresh_token, http=self.http)
+            self.tokens = await self.flow.refresh(self.settings, self.tokens.refresh_token, http=self.http)
         return self.tokens.access_token
 
 
@@ -157,25 +158,26 @@ async def oauth_http(exchanges: Exchanges) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def connect(settings: Settings, http: httpx.AsyncClient) -> TokenSet:
-    """The merchant's connect flow: authorize (stop at the redirect to us), check state, exchange."""
-    verifier, challenge = oauth.new_pkce_pair()
+async def connect(flow: ModuleType, settings: Settings, http: httpx.AsyncClient) -> TokenSet:
+    """The merchant's connect flow with a marketplace's `oauth` module (Etsy's, Allegro's): authorize (stop at
+    the redirect to us), check state, exchange."""
+    verifier, challenge = flow.new_pkce_pair()
     state = secrets.token_urlsafe(16)
-    url = oauth.authorization_url(settings, state=state, code_challenge=challenge, redirect_uri=REDIRECT_URI)
+    url = flow.authorization_url(settings, state=state, code_challenge=challenge, redirect_uri=REDIRECT_URI)
     redirect = await http.get(url, follow_redirects=False)
     assert redirect.status_code == 302, redirect.text
     location = urlsplit(redirect.headers["location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
     query = parse_qs(location.query)
-    assert query["state"] == [state]
-    return await oauth.exchange_code(
+    assert query["state"] == [state], query
+    return await flow.exchange_code(
         settings, code=query["code"][0], code_verifier=verifier, redirect_uri=REDIRECT_URI, http=http
     )
 
 
 @pytest.fixture
 async def tokens(etsy_settings: Settings, shop: dict[str, Any], oauth_http: httpx.AsyncClient) -> SandboxTokens:
-    return SandboxTokens(etsy_settings, await connect(etsy_settings, oauth_http), oauth_http)
+    return SandboxTokens(oauth, etsy_settings, await connect(oauth, etsy_settings, oauth_http), oauth_http)
 
 
 def recording_http(settings: Settings, exchanges: Exchanges) -> MarketplaceHttp:

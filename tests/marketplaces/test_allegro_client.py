@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +26,6 @@ from sandbox.allegro.errors import MEDIA_TYPE
 from sandbox.allegro.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from shared.marketplaces.allegro import oauth
 from shared.marketplaces.allegro.client import AllegroClient, allegro_http
-from shared.marketplaces.allegro.oauth import TokenSet
 from shared.marketplaces.base import (
     AuthorizationLost,
     OrderPage,
@@ -37,29 +35,22 @@ from shared.marketplaces.base import (
     TransientMarketplaceError,
 )
 from shared.settings import Settings
-from tests.marketplaces.conftest import Exchanges, RecordingTransport
-from tests.sandbox.allegro_contract import SPEC_PATH, UNCHECKED_PREFIXES, OpenAPIRequest, _path_matches, load_spec
+from tests.marketplaces.conftest import REDIRECT_URI, Exchanges, RecordingTransport, SandboxTokens, connect
+from tests.openapi_exchange import OpenAPIRequest, path_matches
+from tests.sandbox.allegro_contract import ALLEGRO_HOST, SPEC_PATH, UNCHECKED_PREFIXES, load_spec
 from tests.sandbox.allegro_fixtures import allegro_base_url as allegro_base_url  # the shared session server
-
-REDIRECT_URI = "https://channelbridge.test/v1/connections/oauth/callback"
-
+from tests.sandbox_control import SandboxControl
 
 # --------------------------------------------------------------------------- the world and our client
 
 
-class AllegroWorld:
+class AllegroWorld(SandboxControl):
     """The emulator's control API over real HTTP."""
 
+    marketplace = "allegro"
+
     def __init__(self, client: httpx.Client) -> None:
-        self.http = client
-
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/_sandbox/allegro{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def settings(self, **values: Any) -> dict[str, Any]:
-        return self.control("PUT", "/settings", json=values)
+        super().__init__(client)
 
     def advance(self, seconds: float) -> None:
         self.control("POST", "/clock", json={"advance_s": seconds})
@@ -92,22 +83,6 @@ class AllegroWorld:
         return self.control("GET", "/requests", params={"path_prefix": path_prefix})["requests"]
 
 
-class SandboxTokens:
-    """A `TokenProvider` the way auth behaves: the current token, a refresh when forced."""
-
-    def __init__(self, settings: Settings, tokens: TokenSet, http: httpx.AsyncClient) -> None:
-        self.settings = settings
-        self.tokens = tokens
-        self.http = http
-        self.calls: list[bool] = []
-
-    async def __call__(self, force_refresh: bool) -> str:
-        self.calls.append(force_refresh)
-        if force_refresh:
-            self.tokens = await oauth.refresh(self.settings, self.tokens.refresh_token, http=self.http)
-        return self.tokens.access_token
-
-
 class RequestContract:
     """Checks every REST request our code sends against Allegro's OpenAPI file (an httpx response hook).
 
@@ -136,14 +111,14 @@ class RequestContract:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # openapi-core says it cannot check oauth2 itself
-                    self.openapi.validate_request(OpenAPIRequest(request))
+                    self.openapi.validate_request(OpenAPIRequest(request, ALLEGRO_HOST))
             except Exception as exc:
                 self.violations.append(f"{label}: request invalid: {exc!r} {exc.__cause__!r}")
 
 
 def operation_id(spec: dict[str, Any], method: str, path: str) -> str | None:
     """The spec operation a concrete request hit (literal path segments beat `{params}`)."""
-    templates = [t for t in spec["paths"] if _path_matches(t, path)]
+    templates = [t for t in spec["paths"] if path_matches(t, path)]
     if not templates:
         return None
     template = max(templates, key=lambda t: sum(not seg.startswith("{") for seg in t.split("/")))
@@ -199,30 +174,8 @@ def seller(world: AllegroWorld) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def oauth_http(exchanges: Exchanges) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5, transport=RecordingTransport(exchanges)) as client:
-        yield client
-
-
-async def connect(settings: Settings, http: httpx.AsyncClient) -> TokenSet:
-    """The seller's connect flow: authorize (stop at the redirect to us), check state, exchange."""
-    verifier, challenge = oauth.new_pkce_pair()
-    state = secrets.token_urlsafe(16)
-    url = oauth.authorization_url(settings, state=state, code_challenge=challenge, redirect_uri=REDIRECT_URI)
-    redirect = await http.get(url, follow_redirects=False)
-    assert redirect.status_code == 302, redirect.text
-    location = urlsplit(redirect.headers["location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
-    query = parse_qs(location.query)
-    assert query["state"] == [state], query
-    return await oauth.exchange_code(
-        settings, code=query["code"][0], code_verifier=verifier, redirect_uri=REDIRECT_URI, http=http
-    )
-
-
-@pytest.fixture
 async def tokens(allegro_settings: Settings, seller: dict[str, Any], oauth_http: httpx.AsyncClient) -> SandboxTokens:
-    return SandboxTokens(allegro_settings, await connect(allegro_settings, oauth_http), oauth_http)
+    return SandboxTokens(oauth, allegro_settings, await connect(oauth, allegro_settings, oauth_http), oauth_http)
 
 
 @pytest.fixture
@@ -256,7 +209,7 @@ async def test_connect_flow_sends_pkce_and_basic_auth_and_returns_a_twelve_hour_
     allegro_settings: Settings, seller: dict[str, Any], oauth_http: httpx.AsyncClient, exchanges: Exchanges
 ) -> None:
     before = datetime.now(UTC)
-    tokens = await connect(allegro_settings, oauth_http)
+    tokens = await connect(oauth, allegro_settings, oauth_http)
 
     assert before + timedelta(hours=12) - timedelta(seconds=5) <= tokens.expires_at <= datetime.now(UTC) + timedelta(hours=12)
     assert tokens.access_token not in repr(tokens) and tokens.refresh_token not in repr(tokens)

@@ -26,7 +26,6 @@ from tests.marketplaces.test_allegro_client import allegro_contract_spec as alle
 from tests.marketplaces.test_allegro_client import allegro_settings as allegro_settings
 from tests.marketplaces.test_allegro_client import client as client
 from tests.marketplaces.test_allegro_client import exchanges as exchanges
-from tests.marketplaces.test_allegro_client import oauth_http as oauth_http
 from tests.marketplaces.test_allegro_client import seller as seller
 from tests.marketplaces.test_allegro_client import tokens as tokens
 from tests.marketplaces.test_allegro_client import world as world

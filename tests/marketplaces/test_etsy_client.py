@@ -52,7 +52,7 @@ async def test_connect_flow_uses_pkce_and_returns_an_expiring_token_set(
     etsy_settings: Settings, shop: dict[str, Any], oauth_http: httpx.AsyncClient, exchanges: Exchanges
 ) -> None:
     before = datetime.now(UTC)
-    tokens = await connect(etsy_settings, oauth_http)
+    tokens = await connect(oauth, etsy_settings, oauth_http)
 
     assert tokens.access_token.startswith(f"{shop['user_id']}.")
     assert tokens.refresh_token.startswith(f"{shop['user_id']}.")
@@ -187,7 +187,7 @@ async def test_first_sync_yields_exactly_the_paid_unshipped_receipts_in_pages_of
         assert "min_last_modified" not in call["params"]
 
 
-async def test_incremental_sync_reads_from_cursor_minus_overlap_then_the_cancellations(
+async def test_incremental_sync_reads_from_cursor_minus_overlap_then_cancellations_and_shipments(
     etsy_client: EtsyClient, world: SandboxWorld, shop: dict[str, Any]
 ) -> None:
     shop_id = shop["shop_id"]
@@ -196,7 +196,7 @@ async def test_incremental_sync_reads_from_cursor_minus_overlap_then_the_cancell
     in_overlap = world.create_receipts(shop_id, count=2, create_timestamp=t0 - 800)
     fresh = world.create_receipts(shop_id, count=2, create_timestamp=t0)
     world.create_receipts(shop_id, count=1, status="canceled", create_timestamp=t0 - 5000)  # before the window
-    world.create_receipts(shop_id, count=1, is_shipped=True, create_timestamp=t0)  # shipped: never listed
+    shipped = world.create_receipts(shop_id, count=1, is_shipped=True, status="completed", create_timestamp=t0)
     world.patch_receipt(shop_id, imported_then_cancelled["receipt_id"], status="canceled")
     world.clear_requests()
 
@@ -205,16 +205,18 @@ async def test_incremental_sync_reads_from_cursor_minus_overlap_then_the_cancell
 
     orders = [o for p in pages for o in p.orders]
     assert [o.external_id for o in orders] == [str(r["receipt_id"]) for r in [*in_overlap, *fresh]] + [
-        str(imported_then_cancelled["receipt_id"])
+        str(imported_then_cancelled["receipt_id"]), str(shipped[0]["receipt_id"])
     ]
-    assert [o.state for o in orders] == ["paid"] * 4 + ["cancelled"]
+    assert [o.state for o in orders] == ["paid"] * 4 + ["cancelled", "shipped"]
     assert str(long_ago["receipt_id"]) not in {o.external_id for o in orders}
     calls = receipt_list_calls(world)
-    assert len(calls) == 2
+    assert len(calls) == 3
     assert {c["params"]["min_last_modified"] for c in calls} == {str(t0 - 900)}
     assert calls[0]["params"]["was_canceled"] == "false"
     assert calls[1]["params"]["was_canceled"] == "true"
     assert "was_paid" not in calls[1]["params"] and "was_shipped" not in calls[1]["params"]
+    assert calls[2]["params"]["was_shipped"] == "true"
+    assert "was_paid" not in calls[2]["params"] and "was_canceled" not in calls[2]["params"]
 
 
 async def test_next_cursor_is_the_sync_start_in_epoch_seconds(etsy_client: EtsyClient) -> None:

@@ -14,7 +14,8 @@ import pytest
 from shared.marketplaces.base import SyncWindow, TrackingPush
 from shared.marketplaces.etsy.client import EtsyClient
 from tests.marketplaces.conftest import Exchanges, SandboxTokens, SandboxWorld
-from tests.sandbox.etsy_contract import SPEC_PATH, _path_matches
+from tests.openapi_exchange import path_matches
+from tests.sandbox.etsy_contract import SPEC_PATH
 
 pytestmark = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"Etsy OpenAPI spec not found at {SPEC_PATH}")
 
@@ -59,6 +60,6 @@ async def test_client_and_oauth_traffic_conforms_to_etsys_openapi(
 
 def _operation_id(spec: dict[str, Any], method: str, path: str) -> str:
     """The spec operation a concrete request hit (literal path segments beat `{params}`)."""
-    templates = [t for t in spec["paths"] if _path_matches(t, path)]
+    templates = [t for t in spec["paths"] if path_matches(t, path)]
     template = max(templates, key=lambda t: sum(not seg.startswith("{") for seg in t.split("/")))
     return spec["paths"][template][method.lower()]["operationId"]

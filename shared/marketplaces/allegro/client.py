@@ -286,11 +286,7 @@ class AllegroClient(HttpOwner):
             try:
                 return await self._call("POST", path, json_body=body), shipments
             except OutcomeUnknown as exc:
-                if attempt > self._http.max_retries:
-                    raise
-                # After a timeout the first request may still be landing: give it as long again.
-                landing_s = self._http.timeout_s if exc.timed_out else 0.0
-                await asyncio.sleep(max(self._http.backoff_delay(attempt), landing_s))
+                await self._http.before_recheck(attempt, exc)
 
     async def _set_fulfillment(self, form_id: str, status: str) -> None:
         """PUT the seller status at the form's current revision; a 409 means it moved on: re-read, retry.

@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.events.payloads import Address, Buyer, OrderLine
 from shared.marketplaces.base import MarketplaceOrder, OrderPage, OrderState, RejectedOrder
+from shared.marketplaces.fields import field_path, optional_str, required
 
 # `CheckoutFormStatus`: the buyer's progress. Anything else cannot tell us whether the order is paid.
 PAID_STATUS = "READY_FOR_PROCESSING"
@@ -43,17 +44,17 @@ def checkout_form_to_order(form: Mapping[str, Any]) -> MarketplaceOrder:
     form_id = _required_str(form, "id")
     status = _required_str(form, "status")
     fulfillment = _optional_object(form, "fulfillment")
-    fulfillment_status = _optional_str(fulfillment, "status", "fulfillment") if fulfillment else None
+    fulfillment_status = optional_str(fulfillment, "status", "fulfillment") if fulfillment else None
     lines_sent = None
     if fulfillment and fulfillment.get("shipmentSummary") is not None:
         summary_of_shipments = _optional_object(fulfillment, "shipmentSummary", "fulfillment")
-        lines_sent = _optional_str(summary_of_shipments or {}, "lineItemsSent", "fulfillment.shipmentSummary")
+        lines_sent = optional_str(summary_of_shipments or {}, "lineItemsSent", "fulfillment.shipmentSummary")
     state = order_state(status, fulfillment_status, lines_sent)
 
     summary = _required_object(form, "summary")
-    total, currency = price(_required(summary, "totalToPay", "summary"), "summary.totalToPay")
+    total, currency = price(required(summary, "totalToPay", "summary"), "summary.totalToPay")
     buyer = _required_object(form, "buyer")
-    buyer_email = _optional_str(buyer, "email", "buyer")
+    buyer_email = optional_str(buyer, "email", "buyer")
     items = _required_list(form, "lineItems")
     if not items:
         raise ValueError("lineItems: a checkout form without line items has nothing to fulfil")
@@ -74,7 +75,7 @@ def checkout_form_to_order(form: Mapping[str, Any]) -> MarketplaceOrder:
         buyer=Buyer(
             name=_buyer_name(buyer),
             email=buyer_email,
-            external_id=_optional_str(buyer, "id", "buyer"),
+            external_id=optional_str(buyer, "id", "buyer"),
         ),
         shipping_address=shipping,
         billing_address=billing or shipping.model_copy(),
@@ -149,12 +150,12 @@ def shipping_address(form: Mapping[str, Any], buyer_email: str | None = None) ->
         where = "delivery.address"
         address = Address(
             name=_person_name(recipient, where),
-            company=_optional_str(recipient, "companyName", where),
-            line1=_optional_str(recipient, "street", where),
-            city=_optional_str(recipient, "city", where),
-            postal_code=_optional_str(recipient, "zipCode", where),
+            company=optional_str(recipient, "companyName", where),
+            line1=optional_str(recipient, "street", where),
+            city=optional_str(recipient, "city", where),
+            postal_code=optional_str(recipient, "zipCode", where),
             country_code=_country(recipient, where),
-            phone=_optional_str(recipient, "phoneNumber", where),
+            phone=optional_str(recipient, "phoneNumber", where),
             email=buyer_email,
         )
     else:
@@ -162,12 +163,12 @@ def shipping_address(form: Mapping[str, Any], buyer_email: str | None = None) ->
         home = _optional_object(buyer, "address", "buyer") or {}
         address = Address(
             name=_person_name(buyer, "buyer"),
-            company=_optional_str(buyer, "companyName", "buyer"),
-            line1=_optional_str(home, "street", "buyer.address"),
-            city=_optional_str(home, "city", "buyer.address"),
-            postal_code=_optional_str(home, "postCode", "buyer.address"),
+            company=optional_str(buyer, "companyName", "buyer"),
+            line1=optional_str(home, "street", "buyer.address"),
+            city=optional_str(home, "city", "buyer.address"),
+            postal_code=optional_str(home, "postCode", "buyer.address"),
             country_code=_country(home, "buyer.address"),
-            phone=_optional_str(buyer, "phoneNumber", "buyer"),
+            phone=optional_str(buyer, "phoneNumber", "buyer"),
             email=buyer_email,
         )
     point = _optional_object(delivery, "pickupPoint", "delivery")
@@ -176,12 +177,12 @@ def shipping_address(form: Mapping[str, Any], buyer_email: str | None = None) ->
     point_id = _required_str(point, "id", "delivery.pickupPoint")
     point_address = _optional_object(point, "address", "delivery.pickupPoint") or {}
     where = "delivery.pickupPoint.address"
-    moved: dict[str, Any] = {"pickup_point_id": point_id, "line2": _optional_str(point, "name", "delivery.pickupPoint")}
+    moved: dict[str, Any] = {"pickup_point_id": point_id, "line2": optional_str(point, "name", "delivery.pickupPoint")}
     if point_address:
         moved |= {
-            "line1": _optional_str(point_address, "street", where),
-            "city": _optional_str(point_address, "city", where),
-            "postal_code": _optional_str(point_address, "zipCode", where),
+            "line1": optional_str(point_address, "street", where),
+            "city": optional_str(point_address, "city", where),
+            "postal_code": optional_str(point_address, "zipCode", where),
             "country_code": _country(point_address, where) or address.country_code,
         }
     return address.model_copy(update=moved)
@@ -198,10 +199,10 @@ def billing_address(form: Mapping[str, Any]) -> Address | None:
     person = _optional_object(address, "naturalPerson", where)
     return Address(
         name=_person_name(person, f"{where}.naturalPerson") if person else None,
-        company=_optional_str(company, "name", f"{where}.company") if company else None,
-        line1=_optional_str(address, "street", where),
-        city=_optional_str(address, "city", where),
-        postal_code=_optional_str(address, "zipCode", where),
+        company=optional_str(company, "name", f"{where}.company") if company else None,
+        line1=optional_str(address, "street", where),
+        city=optional_str(address, "city", where),
+        postal_code=optional_str(address, "zipCode", where),
         country_code=_country(address, where),
     )
 
@@ -211,18 +212,18 @@ def _order_line(item: Any, path: str, currency: str) -> OrderLine:
         raise ValueError(f"{path} must be an object")
     line_id = _required_str(item, "id", path)
     offer = _required_object(item, "offer", path)
-    quantity = _whole_number(_required(item, "quantity", path), f"{path}.quantity")
+    quantity = _whole_number(required(item, "quantity", path), f"{path}.quantity")
     if quantity < 1:
         raise ValueError(f"{path}.quantity must be at least 1, got {quantity}")
-    unit_price, price_currency = price(_required(item, "price", path), f"{path}.price")
+    unit_price, price_currency = price(required(item, "price", path), f"{path}.price")
     if price_currency != currency:
         raise ValueError(f"{path}.price.currency {price_currency} differs from summary.totalToPay's {currency}")
     external = _optional_object(offer, "external", f"{path}.offer")
-    offer_id = _optional_str(offer, "id", f"{path}.offer")
+    offer_id = optional_str(offer, "id", f"{path}.offer")
     return OrderLine(
         external_id=line_id,
-        title=_optional_str(offer, "name", f"{path}.offer") or f"Allegro offer {offer_id or line_id}",
-        sku=_optional_str(external, "id", f"{path}.offer.external") if external else None,
+        title=optional_str(offer, "name", f"{path}.offer") or f"Allegro offer {offer_id or line_id}",
+        sku=optional_str(external, "id", f"{path}.offer.external") if external else None,
         quantity=quantity,
         unit_price=unit_price,
     )
@@ -310,40 +311,20 @@ def ordered_quantities(form: Mapping[str, Any]) -> dict[str, int]:
     return quantities
 
 
-# --- field readers: each error names the field --------------------------------------------------------
-
-
-def _where(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _required(obj: Mapping[str, Any], name: str, path: str = "") -> Any:
-    if obj.get(name) is None:
-        raise ValueError(f"{_where(path, name)} is missing")
-    return obj[name]
+# --- field readers: each error names the field (the common ones are in shared.marketplaces.fields) --------
 
 
 def _required_str(obj: Mapping[str, Any], name: str, path: str = "") -> str:
-    value = _optional_str(obj, name, path)
+    value = optional_str(obj, name, path)
     if value is None:
-        raise ValueError(f"{_where(path, name)} is missing")
+        raise ValueError(f"{field_path(path, name)} is missing")
     return value
-
-
-def _optional_str(obj: Mapping[str, Any], name: str, path: str = "") -> str | None:
-    """Strings as given, with blank ones read as absent."""
-    value = obj.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{_where(path, name)} must be a string, got {type(value).__name__}")
-    return value.strip() or None
 
 
 def _required_object(obj: Mapping[str, Any], name: str, path: str = "") -> Mapping[str, Any]:
     value = _optional_object(obj, name, path)
     if value is None:
-        raise ValueError(f"{_where(path, name)} is missing")
+        raise ValueError(f"{field_path(path, name)} is missing")
     return value
 
 
@@ -352,14 +333,14 @@ def _optional_object(obj: Mapping[str, Any], name: str, path: str = "") -> Mappi
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise ValueError(f"{_where(path, name)} must be an object, got {type(value).__name__}")
+        raise ValueError(f"{field_path(path, name)} must be an object, got {type(value).__name__}")
     return value
 
 
 def _required_list(obj: Mapping[str, Any], name: str, path: str = "") -> list[Any]:
-    value = _required(obj, name, path)
+    value = required(obj, name, path)
     if not isinstance(value, list):
-        raise ValueError(f"{_where(path, name)} must be an array")
+        raise ValueError(f"{field_path(path, name)} must be an array")
     return value
 
 
@@ -373,19 +354,19 @@ def _whole_number(value: Any, where: str) -> int:
 
 
 def _person_name(obj: Mapping[str, Any], path: str) -> str | None:
-    parts = (_optional_str(obj, "firstName", path), _optional_str(obj, "lastName", path))
+    parts = (optional_str(obj, "firstName", path), optional_str(obj, "lastName", path))
     return " ".join(p for p in parts if p) or None
 
 
 def _buyer_name(buyer: Mapping[str, Any]) -> str | None:
     """The person's name, else the company's, else the Allegro login (always present): never blank."""
-    return _person_name(buyer, "buyer") or _optional_str(buyer, "companyName", "buyer") or _optional_str(buyer, "login", "buyer")
+    return _person_name(buyer, "buyer") or optional_str(buyer, "companyName", "buyer") or optional_str(buyer, "login", "buyer")
 
 
 def _country(obj: Mapping[str, Any], path: str) -> str | None:
-    code = _optional_str(obj, "countryCode", path)
+    code = optional_str(obj, "countryCode", path)
     if code is not None and not re.fullmatch(r"[A-Za-z]{2}", code):
-        raise ValueError(f"{_where(path, 'countryCode')} must be an ISO 3166-1 alpha-2 code, got {code!r}")
+        raise ValueError(f"{field_path(path, 'countryCode')} must be an ISO 3166-1 alpha-2 code, got {code!r}")
     return code.upper() if code else None
 
 

@@ -220,11 +220,7 @@ class BigCommerceClient(HttpOwner):
             try:
                 shipment = await self._call("POST", path, json_body=body)
             except OutcomeUnknown as exc:
-                if attempt > self._http.max_retries:
-                    raise
-                # After a timeout the first request may still be landing: give it as long again.
-                landing_s = self._http.timeout_s if exc.timed_out else 0.0
-                await asyncio.sleep(max(self._http.backoff_delay(attempt), landing_s))
+                await self._http.before_recheck(attempt, exc)
                 continue
             return await self._tracking_result(order_id, shipment if isinstance(shipment, Mapping) else {}, push.carrier)
 

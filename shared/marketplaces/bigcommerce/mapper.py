@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.events.payloads import Address, Buyer, OrderLine
 from shared.marketplaces.base import MarketplaceOrder, OrderPage, OrderState, RejectedOrder
+from shared.marketplaces.fields import integer, optional_str, positive_int, required
 
 # Order status ids (spec `GET /order_statuses`); merchants may rename them, the ids are fixed.
 SHIPPED = 2
@@ -79,15 +80,15 @@ def to_order(order: Mapping[str, Any], products: Sequence[Any], shipping_address
     """
     if not isinstance(order, Mapping):
         raise ValueError(f"order must be an object, got {type(order).__name__}")
-    order_id = _positive_int(order, "id")
-    status_id = _int(_required(order, "status_id"), "status_id")
+    order_id = positive_int(order, "id")
+    status_id = integer(required(order, "status_id"), "status_id")
     state = order_state(
         status_id,
         items_total=_count(order, "items_total"),
         items_shipped=_count(order, "items_shipped"),
     )
     currency = _currency(order)
-    total = money(_required(order, "total_inc_tax"), "total_inc_tax")
+    total = money(required(order, "total_inc_tax"), "total_inc_tax")
     placed_at = rfc2822(order.get("date_created"), "date_created")
     updated_at = rfc2822(order.get("date_modified"), "date_modified") or placed_at
     if updated_at is None:
@@ -113,7 +114,7 @@ def to_order(order: Mapping[str, Any], products: Sequence[Any], shipping_address
         state=state,
         buyer=Buyer(
             name=billing.name,
-            email=_optional_str(billing_raw or {}, "email", "billing_address") or shipping_address.email,
+            email=optional_str(billing_raw or {}, "email", "billing_address") or shipping_address.email,
             # customer_id 0 is a guest checkout: no account to refer to.
             external_id=str(int(customer_id)) if isinstance(customer_id, int | float) and customer_id else None,
         ),
@@ -126,7 +127,7 @@ def to_order(order: Mapping[str, Any], products: Sequence[Any], shipping_address
         placed_at=placed_at,
         paid_at=None,  # V2 orders carry no payment time; inventing one would mislead
         updated_at=updated_at,
-        marketplace_status=_optional_str(order, "status") or str(status_id),
+        marketplace_status=optional_str(order, "status") or str(status_id),
     )
 
 
@@ -156,12 +157,12 @@ def order_lines(products: Sequence[Any], *, remaining_only: bool) -> tuple[Order
             continue
         lines.append(
             OrderLine(
-                external_id=str(_positive_int(product, "id", path)),
-                title=(_optional_str(product, "name_customer", path) or _optional_str(product, "name", path)
+                external_id=str(positive_int(product, "id", path)),
+                title=(optional_str(product, "name_customer", path) or optional_str(product, "name", path)
                        or f"BigCommerce product {product.get('product_id') or product['id']}"),
-                sku=_optional_str(product, "sku", path),
+                sku=optional_str(product, "sku", path),
                 quantity=quantity,
-                unit_price=money(_required(product, "price_inc_tax", path), f"{path}.price_inc_tax"),
+                unit_price=money(required(product, "price_inc_tax", path), f"{path}.price_inc_tax"),
                 variations=_variations(product, path),
             )
         )
@@ -183,10 +184,10 @@ def _variations(product: Mapping[str, Any], path: str) -> dict[str, str]:
         where = f"{path}.product_options[{j}]"
         if not isinstance(option, Mapping):
             raise ValueError(f"{where} must be an object")
-        name = (_optional_str(option, "display_name_customer", where) or _optional_str(option, "display_name", where)
-                or _optional_str(option, "name", where) or "")
-        value = (_optional_str(option, "display_value_customer", where) or _optional_str(option, "display_value", where)
-                 or _optional_str(option, "value", where) or "")
+        name = (optional_str(option, "display_name_customer", where) or optional_str(option, "display_name", where)
+                or optional_str(option, "name", where) or "")
+        value = (optional_str(option, "display_value_customer", where) or optional_str(option, "display_value", where)
+                 or optional_str(option, "value", where) or "")
         # Two options may share a label (e.g. two text fields); keep both answers.
         variations[name] = f"{variations[name]}; {value}" if name in variations else value
     return variations
@@ -199,21 +200,21 @@ def address(raw: Any, path: str) -> Address:
     """`billingAddress_Base` / `orderShippingAddress` → Address; blank strings read as absent."""
     if not isinstance(raw, Mapping):
         raise ValueError(f"{path} must be an object")
-    name = " ".join(p for p in (_optional_str(raw, "first_name", path), _optional_str(raw, "last_name", path)) if p)
-    country = _optional_str(raw, "country_iso2", path)
+    name = " ".join(p for p in (optional_str(raw, "first_name", path), optional_str(raw, "last_name", path)) if p)
+    country = optional_str(raw, "country_iso2", path)
     if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
         raise ValueError(f"{path}.country_iso2 must be an ISO 3166-1 alpha-2 code, got {country!r}")
     return Address(
         name=name or None,
-        company=_optional_str(raw, "company", path),
-        line1=_optional_str(raw, "street_1", path),
-        line2=_optional_str(raw, "street_2", path),
-        city=_optional_str(raw, "city", path),
-        region=_optional_str(raw, "state", path),
-        postal_code=_optional_str(raw, "zip", path),
+        company=optional_str(raw, "company", path),
+        line1=optional_str(raw, "street_1", path),
+        line2=optional_str(raw, "street_2", path),
+        city=optional_str(raw, "city", path),
+        region=optional_str(raw, "state", path),
+        postal_code=optional_str(raw, "zip", path),
         country_code=country.upper() if country else None,
-        phone=_optional_str(raw, "phone", path),
-        email=_optional_str(raw, "email", path),
+        phone=optional_str(raw, "phone", path),
+        email=optional_str(raw, "email", path),
     )
 
 
@@ -256,7 +257,7 @@ def rfc2822(value: Any, field: str) -> datetime | None:
 def _currency(order: Mapping[str, Any]) -> str:
     # default_currency_code is the transactional currency (what the buyer paid in); currency_code is display.
     for name in ("default_currency_code", "currency_code"):
-        value = _optional_str(order, name)
+        value = optional_str(order, name)
         if value is not None:
             if not re.fullmatch(r"[A-Za-z]{3}", value):
                 raise ValueError(f"{name} must be an ISO 4217 code, got {value!r}")
@@ -388,19 +389,7 @@ def recorded_shipment(shipments: Iterable[Any], tracking_number: str) -> Mapping
     return matches[-1] if matches else None
 
 
-# --- field readers: each error names the field --------------------------------------------------------
-
-
-def _required(obj: Mapping[str, Any], name: str, path: str = "") -> Any:
-    if obj.get(name) is None:
-        raise ValueError(f"{_where(path, name)} is missing")
-    return obj[name]
-
-
-def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{where} must be an integer, got {value!r}")
-    return value
+# --- field readers: each error names the field (the common ones are in shared.marketplaces.fields) --------
 
 
 def _whole_number(value: Any, where: str) -> int:
@@ -415,30 +404,10 @@ def _count(obj: Mapping[str, Any], name: str) -> int:
 
 
 def _quantity(product: Mapping[str, Any], path: str) -> int:
-    quantity = _int(_required(product, "quantity", path), f"{path}.quantity")
+    quantity = integer(required(product, "quantity", path), f"{path}.quantity")
     if quantity < 1:
         raise ValueError(f"{path}.quantity must be at least 1, got {quantity}")
     return quantity
-
-
-def _positive_int(obj: Mapping[str, Any], name: str, path: str = "") -> int:
-    value = _int(_required(obj, name, path), _where(path, name))
-    if value < 1:
-        raise ValueError(f"{_where(path, name)} must be positive, got {value}")
-    return value
-
-
-def _optional_str(obj: Mapping[str, Any], name: str, path: str = "") -> str | None:
-    value = obj.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{_where(path, name)} must be a string, got {type(value).__name__}")
-    return value.strip() or None
-
-
-def _where(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
 
 
 def rejection_id(order: Any, index: int) -> str:

@@ -8,7 +8,6 @@ Translation lives in `mapper`; rate limit and retries in `shared.marketplaces.ht
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
@@ -94,12 +93,12 @@ class EtsyClient(HttpOwner):
     # --- orders -------------------------------------------------------------------------------------
 
     async def paid_unshipped_orders(self, window: SyncWindow) -> AsyncIterator[OrderPage]:
-        """Pages of receipts to import, then (incremental runs only) receipts cancelled since.
+        """Pages of receipts to import, then (incremental runs only) receipts cancelled or shipped since.
 
         Pass 1: `was_paid=true&was_shipped=false&was_canceled=false`, oldest change first.
-        Pass 2, only when `window.cursor` is set: `was_canceled=true` over the same
-        `min_last_modified`, so orders imported earlier learn they were cancelled (their state is
-        "cancelled"; receipts we never imported can be ignored by the caller).
+        Passes 2 and 3, only when `window.cursor` is set: `was_canceled=true`, then `was_shipped=true`,
+        over the same `min_last_modified`, so orders imported earlier learn they were cancelled, or
+        shipped by the seller on etsy.com (receipts we never imported can be ignored by the caller).
         Both read with offset paging to `count`; the overlap on the watermark re-reads receipts that
         moved while we paged, so the caller upserts by `external_id` using `updated_at`.
         """
@@ -109,8 +108,9 @@ class EtsyClient(HttpOwner):
         async for page in self._receipt_pages(shop_id, live, since):
             yield page
         if since is not None:
-            async for page in self._receipt_pages(shop_id, {"was_canceled": "true"}, since):
-                yield page
+            for changed in ({"was_canceled": "true"}, {"was_shipped": "true"}):
+                async for page in self._receipt_pages(shop_id, changed, since):
+                    yield page
 
     async def archived_orders(self, since: datetime) -> AsyncIterator[OrderPage]:
         """Paid receipts created since `since`, shipped or not (an archive import), oldest change first."""
@@ -188,11 +188,7 @@ class EtsyClient(HttpOwner):
             try:
                 updated = await self._call("POST", path, data=form)
             except OutcomeUnknown as exc:
-                if attempt > self._http.max_retries:
-                    raise
-                # After a timeout the first request may still be landing: give it as long again.
-                landing_s = self._http.timeout_s if exc.timed_out else 0.0
-                await asyncio.sleep(max(self._http.backoff_delay(attempt), landing_s))
+                await self._http.before_recheck(attempt, exc)
                 continue
             shipment = mapper.recorded_shipment(updated, form["tracking_code"]) or {}
             return _tracking_result(shipment, form["carrier_name"])

@@ -16,6 +16,7 @@ from typing import Any
 
 from shared.events.payloads import Address, Buyer, OrderLine
 from shared.marketplaces.base import MarketplaceOrder, OrderPage, OrderState, RejectedOrder
+from shared.marketplaces.fields import integer, optional_str, positive_int, required
 
 # Receipt statuses (spec `ShopReceipt.status`) that end the order without shipping it.
 CANCELLED_STATUSES = frozenset({"canceled", "fully refunded"})
@@ -33,9 +34,9 @@ def receipt_to_order(receipt: Mapping[str, Any]) -> MarketplaceOrder:
     """
     if not isinstance(receipt, Mapping):
         raise ValueError(f"receipt must be an object, got {type(receipt).__name__}")
-    receipt_id = _positive_int(receipt, "receipt_id")
-    status = _optional_str(receipt, "status") or ""
-    total, currency = money(_required(receipt, "grandtotal"), "grandtotal")
+    receipt_id = positive_int(receipt, "receipt_id")
+    status = optional_str(receipt, "status") or ""
+    total, currency = money(required(receipt, "grandtotal"), "grandtotal")
     address = _shipping_address(receipt)
     lines = tuple(_order_line(tx, f"transactions[{i}]", currency) for i, tx in enumerate(_list(receipt, "transactions")))
     if not lines:
@@ -52,8 +53,8 @@ def receipt_to_order(receipt: Mapping[str, Any]) -> MarketplaceOrder:
         external_id=str(receipt_id),
         state=order_state(status, is_paid=_bool(receipt, "is_paid"), is_shipped=_bool(receipt, "is_shipped")),
         buyer=Buyer(
-            name=_optional_str(receipt, "name"),
-            email=_optional_str(receipt, "buyer_email"),
+            name=optional_str(receipt, "name"),
+            email=optional_str(receipt, "buyer_email"),
             external_id=_optional_id(receipt, "buyer_user_id"),
         ),
         shipping_address=address,
@@ -96,8 +97,8 @@ def money(value: Any, field: str) -> tuple[Decimal, str]:
     """Etsy `Money` {amount, divisor, currency_code} → (Decimal, ISO currency), exactly."""
     if not isinstance(value, Mapping):
         raise ValueError(f"{field} must be a Money object")
-    amount = _int(value.get("amount"), f"{field}.amount")
-    divisor = _int(value.get("divisor"), f"{field}.divisor")
+    amount = integer(value.get("amount"), f"{field}.amount")
+    divisor = integer(value.get("divisor"), f"{field}.divisor")
     if divisor <= 0:
         raise ValueError(f"{field}.divisor must be positive, got {divisor}")
     currency = value.get("currency_code")
@@ -107,14 +108,14 @@ def money(value: Any, field: str) -> tuple[Decimal, str]:
 
 
 def _shipping_address(receipt: Mapping[str, Any]) -> Address:
-    country = _optional_str(receipt, "country_iso")
+    country = optional_str(receipt, "country_iso")
     return Address(
-        name=_optional_str(receipt, "name"),
-        line1=_optional_str(receipt, "first_line"),
-        line2=_optional_str(receipt, "second_line"),
-        city=_optional_str(receipt, "city"),
-        region=_optional_str(receipt, "state"),
-        postal_code=_optional_str(receipt, "zip"),
+        name=optional_str(receipt, "name"),
+        line1=optional_str(receipt, "first_line"),
+        line2=optional_str(receipt, "second_line"),
+        city=optional_str(receipt, "city"),
+        region=optional_str(receipt, "state"),
+        postal_code=optional_str(receipt, "zip"),
         country_code=country.upper() if country else None,
     )
 
@@ -122,8 +123,8 @@ def _shipping_address(receipt: Mapping[str, Any]) -> Address:
 def _order_line(tx: Any, path: str, currency: str) -> OrderLine:
     if not isinstance(tx, Mapping):
         raise ValueError(f"{path} must be an object")
-    transaction_id = _positive_int(tx, "transaction_id", path)
-    quantity = _int(tx.get("quantity"), f"{path}.quantity")
+    transaction_id = positive_int(tx, "transaction_id", path)
+    quantity = integer(tx.get("quantity"), f"{path}.quantity")
     if quantity < 1:
         raise ValueError(f"{path}.quantity must be at least 1, got {quantity}")
     unit_price, price_currency = money(tx.get("price"), f"{path}.price")
@@ -134,14 +135,14 @@ def _order_line(tx: Any, path: str, currency: str) -> OrderLine:
         where = f"{path}.variations[{j}]"
         if not isinstance(variation, Mapping):
             raise ValueError(f"{where} must be an object")
-        name = _optional_str(variation, "formatted_name", where) or ""
-        value = _optional_str(variation, "formatted_value", where) or ""
+        name = optional_str(variation, "formatted_name", where) or ""
+        value = optional_str(variation, "formatted_value", where) or ""
         # Two personalisation fields may share a label; keep both answers rather than the last one.
         variations[name] = f"{variations[name]}; {value}" if name in variations else value
     return OrderLine(
         external_id=str(transaction_id),
-        title=_optional_str(tx, "title", path) or f"Etsy listing {tx.get('listing_id') or transaction_id}",
-        sku=_optional_str(tx, "sku", path),
+        title=optional_str(tx, "title", path) or f"Etsy listing {tx.get('listing_id') or transaction_id}",
+        sku=optional_str(tx, "sku", path),
         quantity=quantity,
         unit_price=unit_price,
         variations=variations,
@@ -235,31 +236,12 @@ def recorded_shipment(receipt: Mapping[str, Any], tracking_code: str) -> Mapping
     return matches[-1] if matches else None
 
 
-# --- field readers: each error names the field --------------------------------------------------------
-
-
-def _required(obj: Mapping[str, Any], name: str, path: str = "") -> Any:
-    if obj.get(name) is None:
-        raise ValueError(f"{_where(path, name)} is missing")
-    return obj[name]
-
-
-def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{where} must be an integer, got {value!r}")
-    return value
-
-
-def _positive_int(obj: Mapping[str, Any], name: str, path: str = "") -> int:
-    value = _int(_required(obj, name, path), _where(path, name))
-    if value < 1:
-        raise ValueError(f"{_where(path, name)} must be positive, got {value}")
-    return value
+# --- field readers: each error names the field (the common ones are in shared.marketplaces.fields) --------
 
 
 def _optional_id(obj: Mapping[str, Any], name: str) -> str | None:
     value = obj.get(name)
-    return None if value is None else str(_int(value, name))
+    return None if value is None else str(integer(value, name))
 
 
 def _bool(obj: Mapping[str, Any], name: str) -> bool:
@@ -267,16 +249,6 @@ def _bool(obj: Mapping[str, Any], name: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be a boolean, got {value!r}")
     return value
-
-
-def _optional_str(obj: Mapping[str, Any], name: str, path: str = "") -> str | None:
-    """Strings as given, with blank ones (Etsy sends "" as often as null) read as absent."""
-    value = obj.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{_where(path, name)} must be a string, got {type(value).__name__}")
-    return value.strip() or None
 
 
 def _list(obj: Mapping[str, Any], name: str) -> list[Any]:
@@ -291,7 +263,7 @@ def _list(obj: Mapping[str, Any], name: str) -> list[Any]:
 def _timestamp(value: Any, where: str) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(_int(value, where), UTC)
+    return datetime.fromtimestamp(integer(value, where), UTC)
 
 
 def _first_timestamp(obj: Mapping[str, Any], *names: str) -> datetime | None:
@@ -300,10 +272,6 @@ def _first_timestamp(obj: Mapping[str, Any], *names: str) -> datetime | None:
         if obj.get(name) is not None:
             return _timestamp(obj[name], name)
     return None
-
-
-def _where(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
 
 
 def _id_for_rejection(receipt: Any, index: int) -> str:
