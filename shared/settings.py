@@ -20,6 +20,7 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/channelbridge"
     db_pool_size: int = 10
+    db_pool_pre_ping: bool = False  # see shared.db.engine: costs three round trips per transaction
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
     kafka_session_timeout_ms: int = 6000

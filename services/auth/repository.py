@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.models import api_clients, merchants, signing_keys
 from services.auth.pagination import Cursor
-from shared.db.migrations import advisory_key
+from shared.db.locks import advisory_key
 
 # Everything about a client except its secret hash, which never leaves the service.
 _CLIENT_COLUMNS = (api_clients.c.id, api_clients.c.client_id, api_clients.c.name, api_clients.c.merchant_id,

@@ -23,6 +23,7 @@ from services.gateway.proxy import forward, upstream_headers
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import SERVICES, MethodNotAllowed, RouteNotFound, match
 from services.gateway.tokens import InvalidToken, TokenVerifier
+from shared.heap import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
 from shared.web.health import healthz, metrics
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                                cache_ttl_s=settings.jwks_cache_ttl_s)
             app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage_uri)
+            freeze_startup_objects()
             yield
 
     app = FastAPI(title="ChannelBridge gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)

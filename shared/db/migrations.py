@@ -7,7 +7,6 @@ together, so exactly one of them migrates and the others find the schema at head
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 from alembic import command
@@ -16,12 +15,9 @@ from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db.locks import advisory_key
+
 VERSION_TABLE = "alembic_version"
-
-
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for pg advisory locks."""
-    return zlib.crc32(name.encode()) - 2**31
 
 
 def alembic_config(migrations_dir: Path, schema: str, metadata: MetaData) -> Config:

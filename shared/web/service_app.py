@@ -19,8 +19,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import create_engine_for_schema, migrate_to_head, session_factory
+from shared.heap import freeze_startup_objects
 from shared.logging import configure_logging
-from shared.messaging.consumer import ConsumerRunner, Handler
+from shared.messaging.consumer import BatchHandler, ConsumerRunner, Handler
 from shared.messaging.relay import OutboxRelay
 from shared.settings import Settings, get_settings
 from shared.web import health
@@ -37,7 +38,7 @@ class ServiceSpec:
     migrations_dir: Path
     metadata: MetaData
     routers: list[APIRouter] = field(default_factory=list)
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: dict[str, Handler | BatchHandler] = field(default_factory=dict)
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     background: list[Callable[[FastAPI], Awaitable[None]]] = field(default_factory=list)
 
@@ -49,7 +50,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
-        engine = create_engine_for_schema(settings.database_url, spec.name, pool_size=settings.db_pool_size)
+        engine = create_engine_for_schema(settings.database_url, spec.name, pool_size=settings.db_pool_size,
+                                          pre_ping=settings.db_pool_pre_ping)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         await migrate_to_head(engine, spec.migrations_dir, spec.name, spec.metadata)
@@ -58,6 +60,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         runner = ConsumerRunner(settings, group_id=spec.name, handlers=spec.handlers, sessions=app.state.sessions)
         jobs = [OutboxRelay(settings, spec.name).run(), runner.run(), *(job(app) for job in spec.background)]
         tasks = [asyncio.create_task(job) for job in jobs]
+        freeze_startup_objects()
         log.info("service.started", service=spec.name)
         try:
             yield
