@@ -10,11 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment.models import orders, shipments
 
+_insert_order = insert(orders)
+_UPSERT_ORDER = _insert_order.on_conflict_do_update(
+    index_elements=["order_id"], set_={"lines": _insert_order.excluded.lines, "updated_at": sa.func.now()})
 
-async def upsert_order(session: AsyncSession, values: dict) -> None:
-    stmt = insert(orders).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["order_id"], set_={"lines": stmt.excluded.lines, "updated_at": sa.func.now()}))
+
+async def upsert_orders(session: AsyncSession, rows: list[dict]) -> None:
+    """One call for many orders. A later row for the same order wins, however the driver batches the rows."""
+    latest = {row["order_id"]: row for row in rows}
+    await session.execute(_UPSERT_ORDER, list(latest.values()))
 
 
 async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: str) -> None:

@@ -3,9 +3,11 @@
 For each polled batch it opens one transaction, records the event ids in the inbox (`ON CONFLICT DO
 NOTHING` tells which are new), runs the handlers of the new ones, and commits; only then does it commit
 the Kafka offsets. A crash before the offset commit redelivers the batch and the inbox skips what was
-done. If the batch transaction fails, the runner falls back to one event at a time so one poison
-message cannot hold back the rest: an event that is not a valid envelope goes to `<topic>.dlq` at
-once, one whose handler keeps failing goes there after `max_attempts`.
+done. A handler takes one event at a time; one wrapped in `BatchHandler` takes all new events of its
+topic from the fetch at once, so it can apply them with one statement. If the batch transaction fails,
+the runner falls back to one event at a time so one poison message cannot hold back the rest: an event
+that is not a valid envelope goes to `<topic>.dlq` at once, one whose handler keeps failing goes there
+after `max_attempts`.
 """
 
 from __future__ import annotations
@@ -15,22 +17,41 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 import structlog
 from aiokafka import ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import CloudEvent, EventError, dlq_topic, parse_event
 from shared.messaging.kafka import ensure_topics, make_consumer, make_producer
-from shared.messaging.tables import inbox
 from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent, BaseModel], Awaitable[None]]
+Received = tuple[CloudEvent, BaseModel]
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """A handler that takes every new event of its topic in a fetch (up to 500, in partition order) at once.
+
+    It runs in the same transaction as the inbox rows, like a per-event handler; if it fails, the runner
+    retries the events one at a time (a list of one), so one bad event cannot hold back the others.
+    """
+
+    apply: Callable[[AsyncSession, list[Received]], Awaitable[None]]
+
+
+# One statement with constant text for any batch size (a multi-row VALUES would be compiled anew per size).
+_RECORD_INBOX = sa.text("""
+    INSERT INTO inbox (consumer, event_id, topic)
+    SELECT :consumer, e.event_id, e.topic FROM unnest(CAST(:event_ids AS text[]), CAST(:topics AS text[])) AS e(event_id, topic)
+    ON CONFLICT DO NOTHING RETURNING event_id
+""")
 
 
 @dataclass(frozen=True)
@@ -46,7 +67,7 @@ class ConsumerRunner:
         settings: Settings,
         *,
         group_id: str,
-        handlers: dict[str, Handler],
+        handlers: dict[str, Handler | BatchHandler],
         sessions: async_sessionmaker[AsyncSession],
         max_attempts: int | None = None,
         retry_backoff_s: float = 0.2,
@@ -127,17 +148,24 @@ class ConsumerRunner:
 
     async def _apply(self, items: list[_Parsed]) -> None:
         async with self._sessions() as session, session.begin():
-            rows = [{"consumer": self._group_id, "event_id": i.event.id, "topic": i.record.topic} for i in items]
-            inserted = await session.execute(
-                insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
-            )
+            inserted = await session.execute(_RECORD_INBOX, {
+                "consumer": self._group_id,
+                "event_ids": [i.event.id for i in items], "topics": [i.record.topic for i in items],
+            })
             new_ids = set(inserted.scalars())
             done: set[str] = set()
+            batched: dict[str, list[Received]] = {}
             for item in items:
                 if item.event.id not in new_ids or item.event.id in done:
                     continue  # already processed: a redelivery or a duplicate publish
                 done.add(item.event.id)
-                await self._handlers[item.record.topic](session, item.event, item.payload)
+                handler = self._handlers[item.record.topic]
+                if isinstance(handler, BatchHandler):
+                    batched.setdefault(item.record.topic, []).append((item.event, item.payload))
+                else:
+                    await handler(session, item.event, item.payload)
+            for topic, received in batched.items():
+                await self._handlers[topic].apply(session, received)
         for item in items:
             outcome = "applied" if item.event.id in new_ids else "duplicate"
             EVENTS_CONSUMED.labels(self._service, item.record.topic, outcome).inc()

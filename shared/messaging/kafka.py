@@ -20,7 +20,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
-        linger_ms=5,
+        linger_ms=0,
         request_timeout_ms=10_000,
         max_batch_size=256 * 1024,
         enable_idempotence=False,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
-import weakref
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import CloudEvent
 from shared.messaging.tables import outbox
 
-_NOTIFIED = "cb_outbox_notified_transactions"
-
 
 def notify_channel(schema: str) -> str:
+    """The channel the outbox trigger notifies at commit (see `shared.messaging.tables`)."""
     return f"cb_outbox_{schema}"
 
 
@@ -28,15 +25,4 @@ async def add_events(session: AsyncSession, events: list[CloudEvent]) -> None:
     if not events:
         return
     rows = [{"id": uuid.UUID(e.id), "topic": e.type, "key": e.key, "event": e.model_dump(mode="json")} for e in events]
-    await session.execute(outbox.insert(), rows)
-    await _notify_relay_once(session)
-
-
-async def _notify_relay_once(session: AsyncSession) -> None:
-    """One NOTIFY per transaction wakes the relay at commit (it is transactional) instead of at its next poll."""
-    transaction = session.sync_session.get_transaction()
-    notified = session.info.setdefault(_NOTIFIED, weakref.WeakSet())
-    if transaction is None or transaction in notified:
-        return
-    notified.add(transaction)
-    await session.execute(sa.text("SELECT pg_notify('cb_outbox_' || current_schema(), '')"))
+    await session.execute(outbox.insert(), rows)  # its statement trigger wakes the relay at commit

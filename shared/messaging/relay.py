@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
 
-from shared.db.migrations import advisory_key
+from shared.db.locks import advisory_key
 from shared.events.registry import all_topics
 from shared.messaging.kafka import ensure_topics, make_producer
 from shared.messaging.outbox import notify_channel
@@ -29,7 +29,15 @@ _FETCH = """
 SELECT id, topic, key, event FROM outbox
 WHERE published_at IS NULL ORDER BY seq LIMIT $1
 """
-_MARK_PUBLISHED = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])"
+# Marks a sent batch and fetches the next in one round trip. The SELECT sees the snapshot from before the
+# UPDATE, so it leaves out the just-marked ids explicitly.
+_MARK_PUBLISHED_AND_FETCH = """
+WITH marked AS (
+    UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])
+)
+SELECT id, topic, key, event FROM outbox
+WHERE published_at IS NULL AND NOT id = ANY($1::uuid[]) ORDER BY seq LIMIT $2
+"""
 _MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])"
 
 
@@ -82,14 +90,16 @@ class OutboxRelay:
     async def _publish_loop(self, conn: asyncpg.Connection) -> None:
         producer = None
         backoff = 0.1
+        batch_size = self._settings.outbox_batch_size
+        rows = await conn.fetch(_FETCH, batch_size)
         try:
             while True:
-                rows = await conn.fetch(_FETCH, self._settings.outbox_batch_size)
                 OUTBOX_PENDING.labels(self._schema).set(len(rows))
                 if not rows:
                     self._wakeup.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
+                    rows = await conn.fetch(_FETCH, batch_size)
                     continue
                 try:
                     if producer is None:
@@ -108,10 +118,11 @@ class OutboxRelay:
                         producer = None
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self._max_backoff_s)
+                    rows = await conn.fetch(_FETCH, batch_size)
                     continue
-                await conn.execute(_MARK_PUBLISHED, [r["id"] for r in rows])
                 OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
                 backoff = 0.1
+                rows = await conn.fetch(_MARK_PUBLISHED_AND_FETCH, [r["id"] for r in rows], batch_size)
         finally:
             if producer is not None:
                 with contextlib.suppress(Exception):

@@ -32,10 +32,39 @@ inbox = sa.Table(
 )
 
 
+# The relay LISTENs on cb_outbox_<schema>. A statement trigger raises the NOTIFY inside the writer's transaction,
+# so it is delivered at commit and never for a rollback, and it costs the writer no extra round trip. Postgres
+# folds identical notifications of one transaction into one, so a transaction wakes the relay once.
+_NOTIFY_FUNCTION = """
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('cb_outbox_' || TG_TABLE_SCHEMA, '');
+    RETURN NULL;
+END $$
+"""
+_NOTIFY_TRIGGER = """
+CREATE OR REPLACE TRIGGER outbox_notify AFTER INSERT ON outbox
+FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()
+"""
+sa.event.listen(outbox, "after_create", sa.DDL(_NOTIFY_FUNCTION))
+sa.event.listen(outbox, "after_create", sa.DDL(_NOTIFY_TRIGGER))
+
+
 def create_messaging_tables(op) -> None:
     """Called from each service's first Alembic revision so every service gets its own outbox and inbox."""
     bind = op.get_bind()
     metadata.create_all(bind, tables=[outbox, inbox])
+
+
+def install_outbox_notify(op) -> None:
+    """For schemas whose outbox predates the trigger (idempotent: `create_all` installs it with the table)."""
+    op.execute(_NOTIFY_FUNCTION)
+    op.execute(_NOTIFY_TRIGGER)
+
+
+def remove_outbox_notify(op) -> None:
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
 
 
 def drop_messaging_tables(op) -> None:

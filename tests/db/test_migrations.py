@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from shared.db import create_engine_for_schema
 from shared.messaging.tables import metadata as messaging_metadata
@@ -41,3 +41,17 @@ async def test_migrated_schema_matches_the_models(stack, settings, service):
             assert await conn.run_sync(diff) == []
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("service", ["auth", "orders", "listings", "fulfilment"])
+async def test_migrated_outbox_wakes_the_relay_with_its_statement_trigger(stack, settings, service):
+    engine = create_engine_for_schema(settings.database_url, service, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            trigger = (await conn.execute(text(
+                "SELECT t.tgname, p.proname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE t.tgrelid = 'outbox'::regclass AND NOT t.tgisinternal"
+            ))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in trigger] == [("outbox_notify", "outbox_notify")]

@@ -5,6 +5,8 @@ The effects table has no unique constraint on purpose: an effect applied twice s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 
 import sqlalchemy as sa
@@ -13,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import make_event
 from shared.events.payloads import OrderCancelled
+from shared.messaging.consumer import ConsumerRunner
 from shared.messaging.outbox import add_event
+from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import metadata as messaging_metadata
 
 effects_metadata = sa.MetaData()
@@ -36,8 +40,9 @@ async def create_test_service(database_url: str, schema: str | None = None) -> t
     return schema, engine
 
 
-def cancelled_event(reason: str = "test"):
-    payload = OrderCancelled(order_id=uuid.uuid4(), merchant_id=uuid.uuid4(), connection_id=uuid.uuid4(),
+def cancelled_event(reason: str = "test", *, order_id: uuid.UUID | None = None):
+    """An `order.cancelled` event; its key is the order id, so events of one `order_id` share a partition."""
+    payload = OrderCancelled(order_id=order_id or uuid.uuid4(), merchant_id=uuid.uuid4(), connection_id=uuid.uuid4(),
                              marketplace="etsy", external_id="1", reason=reason)
     return make_event("test", payload, subject=str(payload.order_id), tenant_id=str(payload.merchant_id))
 
@@ -59,3 +64,26 @@ async def publish(engine: AsyncEngine, *events, commit: bool = True) -> None:
 async def effect_count(engine: AsyncEngine, event_id: str) -> int:
     async with engine.connect() as conn:
         return await conn.scalar(sa.select(sa.func.count()).select_from(effects).where(effects.c.event_id == event_id))
+
+
+@contextlib.asynccontextmanager
+async def running(*coros):
+    """Run background loops (relay, consumer runner) for the duration of the block, then cancel them."""
+    tasks = [asyncio.create_task(c) for c in coros]
+    try:
+        yield tasks
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+
+def backbone(settings, schema, engine, group=None, **runner_kw):
+    """A relay and a runner recording effects for the service in `schema`, with test-speed polling and backoff."""
+    group = group or f"g-{uuid.uuid4().hex[:8]}"
+    relay = OutboxRelay(settings, schema, idle_poll_s=0.2, max_backoff_s=1.0)
+    runner = ConsumerRunner(settings, group_id=group, handlers={TOPIC: record_effect},
+                            sessions=session_factory(engine), retry_backoff_s=0.05, **runner_kw)
+    return relay.run(), runner.run()

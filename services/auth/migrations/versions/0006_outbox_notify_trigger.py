@@ -1,0 +1,22 @@
+"""The outbox wakes the relay with a statement trigger instead of a NOTIFY the writer sends itself.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from alembic import op
+
+from shared.messaging.tables import install_outbox_notify, remove_outbox_notify
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    install_outbox_notify(op)
+
+
+def downgrade() -> None:
+    remove_outbox_notify(op)

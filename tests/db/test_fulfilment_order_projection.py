@@ -1,0 +1,42 @@
+"""Fulfilment's `order.paid` BatchHandler against the migrated fulfilment schema of the test stack."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from services.fulfilment.consumers import orders_paid
+from services.fulfilment.models import orders
+from shared.db import create_engine_for_schema, session_factory
+from shared.events import make_event
+from shared.events.payloads import Address, Buyer, OrderLine, OrderPaid
+
+
+def _paid(order_id: uuid.UUID, *quantities: int):
+    payload = OrderPaid(
+        order_id=order_id, merchant_id=uuid.uuid4(), connection_id=uuid.uuid4(), marketplace="etsy",
+        external_id=str(order_id.int % 10**9), status="paid", buyer=Buyer(email="b@example.com"),
+        shipping_address=Address(), billing_address=Address(), billing_copied_from_shipping=True, total=Decimal("9.50"),
+        currency="EUR",
+        lines=[OrderLine(external_id=f"line-{i}", title="Mug", quantity=q, unit_price=Decimal("9.50"))
+               for i, q in enumerate(quantities)])
+    return make_event("test", payload, subject=str(order_id), tenant_id=str(payload.merchant_id)), payload
+
+
+async def test_a_batch_of_paid_orders_is_one_upsert_where_the_later_event_of_an_order_wins(stack, settings):
+    engine = create_engine_for_schema(settings.database_url, "fulfilment", pool_size=1)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await orders_paid(session, [_paid(first, 1), _paid(second, 2, 3), _paid(first, 4)])
+        async with engine.connect() as conn:
+            rows = dict((await conn.execute(
+                sa.select(orders.c.order_id, orders.c.lines).where(orders.c.order_id.in_([first, second])))).all())
+    finally:
+        await engine.dispose()
+    assert rows == {
+        first: [{"external_id": "line-0", "quantity": 4}],
+        second: [{"external_id": "line-0", "quantity": 2}, {"external_id": "line-1", "quantity": 3}],
+    }
