@@ -77,11 +77,15 @@ async def _own_connection(session: AsyncSession, connection_id: uuid.UUID, ident
     return connection
 
 
-async def _sync_status(request: Request, session: AsyncSession, connection) -> SyncStatus:
+async def _sync_status(session: AsyncSession, connection) -> SyncStatus:
     state = await repo.get_sync_state(session, connection.id)
+    running = await repo.sync_lock_held(session, connection.id)
+    # A run records "running" when it starts and its outcome when it ends; if its process died in between,
+    # the lock is gone while the record still says "running".
+    outcome = "interrupted" if state.last_outcome == "running" and not running else state.last_outcome
     return SyncStatus(connection_id=connection.id, connection_status=connection.status, cursor=state.cursor,
-                      running=connection.id in request.app.state.order_sync.running, last_started_at=state.last_started_at,
-                      last_finished_at=state.last_finished_at, last_outcome=state.last_outcome,
+                      running=running, last_started_at=state.last_started_at,
+                      last_finished_at=state.last_finished_at, last_outcome=outcome,
                       last_error=state.last_error, last_counts=state.last_counts, next_run_at=state.next_run_at,
                       runs=state.runs)
 
@@ -97,14 +101,14 @@ async def sync_now(connection_id: uuid.UUID, request: Request,
     await repo.request_sync_now(session, connection_id)
     await session.commit()
     request.app.state.order_sync.poke()
-    return await _sync_status(request, session, connection)
+    return await _sync_status(session, connection)
 
 
 @router.get("/connections/{connection_id}/sync", response_model=SyncStatus)
 async def sync_progress(connection_id: uuid.UUID, request: Request,
                         identity: Identity = Depends(require_scope("connections:read")),
                         session: AsyncSession = Depends(db_session)) -> SyncStatus:
-    return await _sync_status(request, session, await _own_connection(session, connection_id, identity))
+    return await _sync_status(session, await _own_connection(session, connection_id, identity))
 
 
 @webhook_router.post("/bigcommerce/{connection_id}", summary="BigCommerce order webhooks (no bearer token)")

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.models import connections, customers, order_lines, order_shipments, orders, rejected_payloads, sync_states
+from shared.db.locks import advisory_key, advisory_lock_held
 
 
 async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
@@ -122,6 +123,16 @@ async def get_connection(session: AsyncSession, connection_id: uuid.UUID):
 async def get_sync_state(session: AsyncSession, connection_id: uuid.UUID):
     return (await session.execute(
         sa.select(sync_states).where(sync_states.c.connection_id == connection_id))).one_or_none()
+
+
+def sync_lock_key(connection_id: uuid.UUID) -> int:
+    """The advisory lock a connection's sync holds for its whole run, on whichever replica runs it."""
+    return advisory_key(f"order-sync:{connection_id}")
+
+
+async def sync_lock_held(session: AsyncSession, connection_id: uuid.UUID) -> bool:
+    """Whether any replica is syncing the connection now."""
+    return await advisory_lock_held(session, sync_lock_key(connection_id))
 
 
 async def due_connections(session: AsyncSession, *, limit: int) -> list:

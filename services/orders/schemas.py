@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events.payloads import Address, Buyer, OrderLine
 
@@ -50,10 +50,11 @@ class SyncStatus(BaseModel):
     connection_id: uuid.UUID
     connection_status: str
     cursor: str | None
-    running: bool
+    running: bool = Field(description="a replica is syncing this connection now")
     last_started_at: datetime | None
     last_finished_at: datetime | None
-    last_outcome: str | None
+    last_outcome: str | None = Field(
+        description="running | ok | failed | skipped | needs_reauth | interrupted (the process running it died)")
     last_error: str | None
     last_counts: dict[str, int]
     next_run_at: datetime

@@ -23,7 +23,6 @@ from services.orders import repository as repo
 from services.orders import webhooks
 from services.orders.ingest import IngestPolicy, ingest_order, live_policy
 from shared.crypto import SecretBox
-from shared.db.migrations import advisory_key
 from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow, TransientMarketplaceError
 from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
@@ -80,7 +79,7 @@ class OrderSync:
     async def sync_connection(self, connection_id: uuid.UUID) -> dict | None:
         """Run one sync if no one else is; returns its counts, or None when another syncer holds the shop."""
         async with self._engine.connect() as lock_conn:
-            key = advisory_key(f"order-sync:{connection_id}")
+            key = repo.sync_lock_key(connection_id)
             if not await lock_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}):
                 return None
             try:

@@ -93,11 +93,13 @@ async def test_exactly_500_paid_unshipped_receipts_after_repeat_and_killed_syncs
 
     async def running():
         state = await merchant.sync_status(connection["id"])
-        return state["runs"] > runs and state["last_outcome"] == "running"
+        return state["runs"] > runs and state["last_outcome"] == "running" and state["running"]
     await wait_until(running, what="sync running")
     await asyncio.sleep(1.0)
     stack.kill("orders")
     stack.restart("orders")
+    interrupted = await merchant.sync_status(connection["id"])
+    assert interrupted["last_outcome"] == "interrupted" and not interrupted["running"], interrupted
     await merchant.call("POST", f"/v1/connections/{connection['id']}/sync", 202)
     resumed = await merchant.wait_for_sync(connection["id"], after_runs=runs + 1, timeout=120)
     assert resumed["last_outcome"] == "ok", resumed
@@ -192,6 +194,32 @@ async def test_changed_and_cancelled_receipts_emit_updated_and_cancelled_once(ga
         await events.poll()
         assert len(events.events("order.updated", order_id=by_external[str(changed)]["id"])) == 1
         assert len(events.events("order.cancelled", order_id=by_external[str(cancelled)]["id"])) == 1
+
+
+async def test_receipt_the_seller_ships_on_etsy_becomes_shipped_with_one_update(gateway, etsy, broker):
+    merchant = await Merchant.create(gateway)
+    shop = await _shop(etsy, "shipped-elsewhere")
+    shipped, waiting = await etsy.add_receipts(shop["shop_id"], count=2)
+    connection = await merchant.connect_etsy(etsy, shop["user_id"])
+    await merchant.wait_for_sync(connection["id"])
+
+    # The seller marks it shipped on etsy.com, not through us.
+    await etsy.control("PATCH", f"/shops/{shop['shop_id']}/receipts/{shipped}",
+                       json={"is_shipped": True, "status": "completed"})
+    await merchant.sync_now_and_wait(connection["id"])
+    await merchant.sync_now_and_wait(connection["id"])
+
+    by_external = {o["external_id"]: o for o in await merchant.orders(connection_id=connection["id"])}
+    assert by_external[str(shipped)]["status"] == "shipped"
+    assert by_external[str(waiting)]["status"] == "paid"
+    order_id = by_external[str(shipped)]["id"]
+    async with EventLog(broker.bootstrap_servers, "order.updated") as events:
+        await events.wait_for("order.updated", 1, order_id=order_id)
+        await asyncio.sleep(1.0)
+        await events.poll()
+        updates = events.events("order.updated", order_id=order_id)
+    assert len(updates) == 1 and updates[0][1]["data"]["status"] == "shipped", updates
+    assert not events.events("order.updated", order_id=by_external[str(waiting)]["id"])
 
 
 async def test_disconnect_destroys_access_keeps_orders_and_stops_syncing(gateway, etsy, broker):

@@ -12,24 +12,13 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from tests.api_client import bearer, new_tenant
+from tests.sandbox_control import AsyncSandboxControl
 
 ALL_SCOPES = ["connections:read", "connections:write", "orders:read", "orders:write", "fulfilment:write"]
 
 
-class EtsySandbox:
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
-
-    async def control(self, method: str, path: str, **kwargs):
-        response = await self.http.request(method, f"/_sandbox/etsy{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
-
-    async def new_shop(self, name: str) -> dict:
-        return await self.control("POST", "/shops", json={"shop_name": name})
-
-    async def add_receipts(self, shop_id: int, **body) -> list[int]:
-        return (await self.control("POST", f"/shops/{shop_id}/receipts", json=body))["receipt_ids"]
+class Sandbox(AsyncSandboxControl):
+    """An emulator's control API as the e2e tests drive it: faults and the request log."""
 
     async def fault(self, **body) -> None:
         await self.control("POST", "/faults", json=body)
@@ -38,11 +27,18 @@ class EtsySandbox:
         return (await self.control("GET", "/requests", params={"path_prefix": path_prefix}))["results"]
 
 
-class BigCommerceSandbox(EtsySandbox):
-    async def control(self, method: str, path: str, **kwargs):
-        response = await self.http.request(method, f"/_sandbox/bigcommerce{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
+class EtsySandbox(Sandbox):
+    marketplace = "etsy"
+
+    async def new_shop(self, name: str) -> dict:
+        return await self.control("POST", "/shops", json={"shop_name": name})
+
+    async def add_receipts(self, shop_id: int, **body) -> list[int]:
+        return (await self.control("POST", f"/shops/{shop_id}/receipts", json=body))["receipt_ids"]
+
+
+class BigCommerceSandbox(Sandbox):
+    marketplace = "bigcommerce"
 
     async def new_store(self, scopes: list[str] | None = None) -> tuple[dict, dict]:
         store = await self.control("POST", "/stores", json={"name": f"BC {uuid.uuid4().hex[:6]}"})
@@ -54,11 +50,8 @@ class BigCommerceSandbox(EtsySandbox):
         return (await self.control("POST", f"/stores/{store_hash}/orders", json=body))["order_ids"]
 
 
-class AllegroSandbox(EtsySandbox):
-    async def control(self, method: str, path: str, **kwargs):
-        response = await self.http.request(method, f"/_sandbox/allegro{path}", **kwargs)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
+class AllegroSandbox(Sandbox):
+    marketplace = "allegro"
 
 
 class Merchant:
