@@ -40,16 +40,18 @@ async def _throughput(settings, args, broker_pid: int) -> dict:
     raw_kafka = await baselines.kafka_throughput(settings, messages)
     _progress("throughput: raw asyncpg inserts")
     raw_pg = await baselines.postgres_throughput(settings, messages, writers=args.writers, per_tx=args.per_tx)
-    _progress("throughput: backbone, add_events (one multi-row insert per transaction)")
+    _progress("throughput: backbone, add_events → BatchHandler")
     bb = await backbone.throughput(settings, events, writers=args.writers, per_tx=args.per_tx, bulk=True,
-                                   broker_pid=broker_pid, profile_dir=args.profile)
+                                   handler="batch", broker_pid=broker_pid, profile_dir=args.profile)
     return {"raw_kafka": raw_kafka, "raw_postgres": raw_pg, "backbone": bb}
 
 
-async def _throughput_each(settings, args, broker_pid: int) -> dict:
-    _progress("throughput: backbone, one add_event per event")
+async def _throughput_variant(settings, args, broker_pid: int, *, bulk: bool, replicas: int = 1) -> dict:
+    _progress(f"throughput: backbone, {'add_events' if bulk else 'one add_event per event'} → per-event handler, "
+              f"{replicas} consumer replica(s)")
     return await backbone.throughput(settings, cancelled_events(args.events), writers=args.writers,
-                                     per_tx=args.per_tx, bulk=False, broker_pid=broker_pid, profile_dir=args.profile)
+                                     per_tx=args.per_tx, bulk=bulk, handler="each", broker_pid=broker_pid,
+                                     replicas=replicas, profile_dir=args.profile)
 
 
 async def _latency(settings, args, broker_pid: int) -> dict:
@@ -58,10 +60,14 @@ async def _latency(settings, args, broker_pid: int) -> dict:
     _progress(f"latency: raw aiokafka, {n:,} messages at {args.latency_rate:,.0f}/s")
     raw_kafka = await baselines.kafka_latency(settings, [raw_message(e) for e in events],
                                               args.latency_rate, args.per_tick)
-    _progress(f"latency: backbone, {n:,} events at {args.latency_rate:,.0f}/s")
-    bb = await backbone.latency(settings, events, rate=args.latency_rate, per_tick=args.per_tick,
-                                broker_pid=broker_pid, profile_dir=args.profile)
-    return {"raw_kafka": raw_kafka, "backbone": bb}
+    return {"raw_kafka": raw_kafka, "backbone": await _latency_backbone(settings, args, broker_pid, "batch")}
+
+
+async def _latency_backbone(settings, args, broker_pid: int, handler: str) -> dict:
+    n = int(args.latency_rate * args.latency_seconds)
+    _progress(f"latency: backbone, {n:,} events at {args.latency_rate:,.0f}/s, {handler} handler")
+    return await backbone.latency(settings, cancelled_events(n), rate=args.latency_rate, per_tick=args.per_tick,
+                                  handler=handler, broker_pid=broker_pid, profile_dir=args.profile)
 
 
 async def _pg_settings(url: str) -> dict:
@@ -99,12 +105,22 @@ def main() -> None:
                     "fetch_max_wait_ms": bench_settings(url, "").kafka_fetch_max_wait_ms,
                     "python": platform.python_version(), "cpus": os.cpu_count(),
                     "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **asyncio.run(_pg_settings(url))}
+            # Every backbone phase gets a fresh broker: a new consumer group would re-read an earlier phase's topic.
             with broker(work, "throughput") as (servers, pid):
                 tput = asyncio.run(_throughput(bench_settings(url, servers), args, pid))
-            with broker(work, "throughput-each") as (servers, pid):  # fresh topic: a new group would re-read
-                tput["backbone_each"] = asyncio.run(_throughput_each(bench_settings(url, servers), args, pid))
+            with broker(work, "throughput-bulk-each") as (servers, pid):
+                tput["backbone_bulk_each"] = asyncio.run(
+                    _throughput_variant(bench_settings(url, servers), args, pid, bulk=True))
+            with broker(work, "throughput-bulk-each-x2") as (servers, pid):
+                tput["backbone_bulk_each_x2"] = asyncio.run(
+                    _throughput_variant(bench_settings(url, servers), args, pid, bulk=True, replicas=2))
+            with broker(work, "throughput-each-each") as (servers, pid):
+                tput["backbone_each_each"] = asyncio.run(
+                    _throughput_variant(bench_settings(url, servers), args, pid, bulk=False))
             with broker(work, "latency") as (servers, pid):
                 lat = asyncio.run(_latency(bench_settings(url, servers), args, pid))
+            with broker(work, "latency-each") as (servers, pid):
+                lat["backbone_each"] = asyncio.run(_latency_backbone(bench_settings(url, servers), args, pid, "each"))
     meta["wall_seconds"] = time.monotonic() - started
     summary = summarise(meta, tput, lat)
     print(render(summary))

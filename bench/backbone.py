@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import cProfile
+import gc
 import multiprocessing
 import time
 import uuid
@@ -31,28 +32,30 @@ from bench.infra import CpuMeter
 from bench.workload import WARMUP_SOURCE, cancelled_events, chunks, deal, paced, running
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import CloudEvent
+from shared.heap import freeze_startup_objects
 from shared.messaging.outbox import add_event, add_events
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import metadata as messaging_metadata
 from shared.settings import Settings
 
-WARMUPS = 1
+WARM_UP_ROUND = 12  # warm-up events per extra round: random keys, so every partition very likely gets one
 
 
 class ConsumerProcess:
-    """The consuming service in its own process; counts its effect commits as they are reported."""
+    """One replica of the consuming service in its own process; counts its effect commits as reported."""
 
-    def __init__(self, settings: Settings, schema: str, group_id: str, profile: Path | None) -> None:
+    def __init__(self, settings: Settings, schema: str, group_id: str, handler: str, profile: Path | None, *,
+                 replica: int, changed: asyncio.Event) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child_conn = ctx.Pipe()
-        self._proc = ctx.Process(target=consumer_proc.run, args=(settings, schema, group_id, child_conn, profile),
-                                 name="bench-consumer", daemon=True)
+        self._proc = ctx.Process(target=consumer_proc.run, args=(settings, schema, group_id, handler, child_conn, profile),
+                                 name=f"bench-consumer-{replica}", daemon=True)
         self._child_conn = child_conn
         self.count = 0
         self._stopped = False
         self.effects: dict[str, tuple[float, float]] = {}  # event id -> (monotonic, wall) of its effect commit
         self.batches: list[int] = []  # new events per effect transaction, in order
-        self._changed = asyncio.Event()
+        self._changed = changed  # shared by the replicas of a group: set on every report from any of them
 
     @property
     def pid(self) -> int:
@@ -77,17 +80,9 @@ class ConsumerProcess:
             asyncio.get_running_loop().remove_reader(self._conn.fileno())
         self._changed.set()
 
-    async def wait_count(self, n: int, limit_s: float) -> None:
-        """Until `n` distinct events have had their effect committed."""
-        deadline = time.monotonic() + limit_s
-        while self.count < n:
-            if not self._proc.is_alive():
-                raise RuntimeError(f"consumer process exited with code {self._proc.exitcode}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{n - self.count} of {n} effects not committed in {limit_s}s")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), 0.5)
+    def check_alive(self) -> None:
+        if not self._proc.is_alive():
+            raise RuntimeError(f"{self._proc.name} exited with code {self._proc.exitcode}")
 
     async def __aexit__(self, *exc) -> None:
         loop = asyncio.get_running_loop()
@@ -106,6 +101,66 @@ class ConsumerProcess:
             if self._proc.is_alive():
                 self._proc.terminate()
             self._conn.close()
+        if not self._stopped and exc[0] is None:
+            raise RuntimeError(f"{self._proc.name} did not report its effects (exit code {self._proc.exitcode})")
+
+
+class ConsumerGroup:
+    """`replicas` processes of the consuming service in one consumer group, as when ops scale it out."""
+
+    def __init__(self, settings: Settings, schema: str, group_id: str, handler: str, profile: Path | None,
+                 replicas: int) -> None:
+        self._changed = asyncio.Event()
+        self.members = [ConsumerProcess(settings, schema, group_id, handler, profile if i == 0 else None,
+                                        replica=i + 1, changed=self._changed) for i in range(replicas)]
+        self._batches_before: list[int] = [0] * replicas
+
+    async def __aenter__(self) -> ConsumerGroup:
+        for member in self.members:
+            await member.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for member in self.members:
+            await member.__aexit__(*exc)
+
+    @property
+    def count(self) -> int:
+        return sum(m.count for m in self.members)
+
+    @property
+    def pids(self) -> list[int]:
+        return [m.pid for m in self.members]
+
+    @property
+    def effects(self) -> dict[str, tuple[float, float]]:
+        """After exit: event id -> (monotonic, wall) of its first effect commit in any replica."""
+        merged: dict[str, tuple[float, float]] = {}
+        for member in self.members:
+            for event_id, at in member.effects.items():
+                merged[event_id] = min(at, merged.get(event_id, at))
+        return merged
+
+    def start_measuring(self) -> None:
+        """The effect transactions reported so far were warm-up."""
+        self._batches_before = [len(m.batches) for m in self.members]
+
+    @property
+    def measured_batches(self) -> list[int]:
+        """After exit: new events per effect transaction since `start_measuring`, every replica's."""
+        return [n for m, before in zip(self.members, self._batches_before, strict=True) for n in m.batches[before:]]
+
+    async def wait_count(self, n: int, limit_s: float) -> None:
+        """Until `n` distinct events have had their effect committed."""
+        deadline = time.monotonic() + limit_s
+        while self.count < n:
+            for member in self.members:
+                member.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{n - self.count} of {n} effects not committed in {limit_s}s")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), 0.5)
 
 
 class Backbone:
@@ -118,6 +173,7 @@ class Backbone:
         self.engine: AsyncEngine = create_engine_for_schema(settings.database_url, self.producer_schema,
                                                             pool_size=pool_size)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.warmups = 0  # warm-up events published so far (they carry WARMUP_SOURCE)
 
     async def create(self) -> None:
         async with self.engine.begin() as conn:
@@ -130,8 +186,9 @@ class Backbone:
     def relay(self):
         return OutboxRelay(self.settings, self.producer_schema).run()  # production defaults: NOTIFY, 1 s poll
 
-    def consumer(self, profile: Path | None) -> ConsumerProcess:
-        return ConsumerProcess(self.settings, self.consumer_schema, f"{self.consumer_schema}-group", profile)
+    def consumers(self, handler: str, profile: Path | None, replicas: int = 1) -> ConsumerGroup:
+        return ConsumerGroup(self.settings, self.consumer_schema, f"{self.consumer_schema}-group", handler, profile,
+                             replicas)
 
     async def publish_bulk(self, events: Sequence[CloudEvent]) -> None:
         """One transaction, one multi-row insert for all `events` (a bulk producer: an order-sync page)."""
@@ -144,10 +201,23 @@ class Backbone:
             for event in events:
                 await add_event(session, event)
 
-    async def warm_up(self, consumer: ConsumerProcess) -> None:
-        """Topics created, relay producer connected, consumer group joined, statements compiled: one round trip."""
-        await self.publish_each(cancelled_events(WARMUPS, source=WARMUP_SOURCE))
-        await consumer.wait_count(WARMUPS, limit_s=90)
+    async def warm_up(self, consumers: ConsumerGroup) -> None:
+        """Topics created, relay producer connected, group joined, statements compiled: one round trip.
+
+        With several replicas, more rounds until every replica has applied something: each then holds
+        partitions, so no rebalance falls into the measured window.
+        """
+        await self.publish_each(cancelled_events(1, source=WARMUP_SOURCE))
+        self.warmups = 1
+        await consumers.wait_count(self.warmups, limit_s=90)
+        deadline = time.monotonic() + 90
+        while any(m.count == 0 for m in consumers.members):
+            if time.monotonic() > deadline:
+                raise TimeoutError("a consumer replica got no partitions within 90 s")
+            await self.publish_bulk(cancelled_events(WARM_UP_ROUND, source=WARMUP_SOURCE))
+            self.warmups += WARM_UP_ROUND
+            await consumers.wait_count(self.warmups, limit_s=90)
+        consumers.start_measuring()
 
     async def verify(self, measured: int) -> None:
         """Every measured event applied exactly once (the effects table has no unique constraint on purpose)."""
@@ -157,8 +227,8 @@ class Backbone:
             total, distinct = (await conn.execute(
                 sa.select(sa.func.count(), sa.func.count(sa.distinct(effects.c.event_id))))).one()
             await conn.rollback()
-        if total != distinct or distinct != measured + WARMUPS:
-            raise AssertionError(f"effects: {total} rows, {distinct} distinct; expected {measured + WARMUPS}")
+        if total != distinct or distinct != measured + self.warmups:
+            raise AssertionError(f"effects: {total} rows, {distinct} distinct; expected {measured + self.warmups}")
 
     async def stages(self) -> list[tuple[str, float, float, float]]:
         """(event id, created_at, published_at, processed_at) as epoch seconds, for the measured events."""
@@ -195,46 +265,52 @@ def _profile_path(profile_dir: Path | None, name: str) -> Path | None:
 
 
 async def throughput(settings: Settings, events: list[CloudEvent], *, writers: int, per_tx: int, bulk: bool,
-                     broker_pid: int, profile_dir: Path | None = None) -> dict:
+                     handler: str, broker_pid: int, replicas: int = 1, profile_dir: Path | None = None) -> dict:
     """`events` written by `writers` concurrent writers, `per_tx` per transaction, relayed and consumed.
 
     bulk=True: each transaction stages its events with one add_events call; False: one add_event per event.
+    handler: "batch" (a BatchHandler, one insert per fetch) or "each" (one insert per event).
+    replicas: consuming-service processes in the consumer group.
     """
-    name = "tput_bulk" if bulk else "tput_each"
+    name = f"tput_{'bulk' if bulk else 'each'}_{handler}_x{replicas}"
     bb = Backbone(settings, f"bench_{name}", pool_size=max(writers, 4))
     await bb.create()
     publish: Callable = bb.publish_bulk if bulk else bb.publish_each
     try:
-        async with bb.consumer(_profile_path(profile_dir, f"consumer-{name}")) as consumer, running(bb.relay()):
-            await bb.warm_up(consumer)
+        async with bb.consumers(handler, _profile_path(profile_dir, f"consumer-{name}"), replicas) as consumers, \
+                running(bb.relay()):
+            await bb.warm_up(consumers)
+            freeze_startup_objects()  # as a service does after startup; the workload is built by now
 
             async def write(batches) -> None:
                 for batch in batches:
                     await publish(batch)
 
-            cpu = CpuMeter({"producer": _self_pid(), "consumer": consumer.pid, "broker": broker_pid})
+            cpu = CpuMeter({"producer": [_self_pid()], "consumer": consumers.pids, "broker": [broker_pid]})
             with _profiled(_profile_path(profile_dir, f"producer-{name}")):
                 t0, wall0 = time.monotonic(), time.time()
                 await asyncio.gather(*(write(b) for b in deal(list(chunks(events, per_tx)), writers)))
                 written = time.monotonic() - t0
-                await consumer.wait_count(WARMUPS + len(events), limit_s=240)
+                await consumers.wait_count(bb.warmups + len(events), limit_s=240)
             cpu_s = cpu.stop()
-        effects = consumer.effects
+        effects = consumers.effects
+        _check_reported(effects, events)
         elapsed = max(effects[e.id][0] for e in events) - t0
         await bb.verify(len(events))
         stages = await bb.stages()
     finally:
+        gc.unfreeze()  # the next phase freezes its own startup objects
         await bb.engine.dispose()
     return {
         "events": len(events), "seconds": elapsed, "rate": len(events) / elapsed,
         "writes_committed_s": written,
         "last_relayed_s": max(s[2] for s in stages) - wall0,
         "last_consumer_txn_start_s": max(s[3] for s in stages) - wall0,
-        "cpu_s": cpu_s, "consumer_txns": _txns(consumer.batches),
+        "cpu_s": cpu_s, "consumer_txns": _txns(consumers.measured_batches),
     }
 
 
-async def latency(settings: Settings, events: list[CloudEvent], *, rate: float, per_tick: int,
+async def latency(settings: Settings, events: list[CloudEvent], *, rate: float, per_tick: int, handler: str,
                   broker_pid: int, profile_dir: Path | None = None) -> dict:
     """Single-event transactions (add_event) paced at `rate`; latency = producing commit → effect commit."""
     bb = Backbone(settings, "bench_lat", pool_size=settings.db_pool_size)
@@ -248,17 +324,20 @@ async def latency(settings: Settings, events: list[CloudEvent], *, rate: float, 
         committed_wall[event.id] = time.time()
 
     try:
-        async with bb.consumer(_profile_path(profile_dir, "consumer-latency")) as consumer, running(bb.relay()):
-            await bb.warm_up(consumer)
-            cpu = CpuMeter({"producer": _self_pid(), "consumer": consumer.pid, "broker": broker_pid})
+        async with bb.consumers(handler, _profile_path(profile_dir, "consumer-latency")) as consumers, running(bb.relay()):
+            await bb.warm_up(consumers)
+            freeze_startup_objects()  # as a service does after startup; the workload is built by now
+            cpu = CpuMeter({"producer": [_self_pid()], "consumer": consumers.pids, "broker": [broker_pid]})
             with _profiled(_profile_path(profile_dir, "producer-latency")):
                 await asyncio.gather(*await paced(events, rate, per_tick, produce))
-                await consumer.wait_count(WARMUPS + len(events), limit_s=120)
+                await consumers.wait_count(bb.warmups + len(events), limit_s=120)
             cpu_s = cpu.stop()
-        effects = consumer.effects
+        effects = consumers.effects
+        _check_reported(effects, events)
         await bb.verify(len(events))
         stages = await bb.stages()
     finally:
+        gc.unfreeze()  # the next phase freezes its own startup objects
         await bb.engine.dispose()
     ids = [e.id for e in events]
     span = max(committed.values()) - min(committed.values())
@@ -266,7 +345,7 @@ async def latency(settings: Settings, events: list[CloudEvent], *, rate: float, 
         "events": len(events),
         "latencies_s": [effects[i][0] - committed[i] for i in ids],
         "achieved_rate": (len(events) - 1) / span,
-        "cpu_s": cpu_s, "consumer_txns": _txns(consumer.batches),
+        "cpu_s": cpu_s, "consumer_txns": _txns(consumers.measured_batches),
         "stages_s": {  # per event, from its producing commit (wall clock, same machine as the database)
             "commit_to_relayed": [published - committed_wall[i] for i, _, published, _ in stages],
             "commit_to_consumer_txn_start": [processed - committed_wall[i] for i, _, _, processed in stages],
@@ -275,12 +354,18 @@ async def latency(settings: Settings, events: list[CloudEvent], *, rate: float, 
     }
 
 
+def _check_reported(effects: dict, events: list[CloudEvent]) -> None:
+    missing = sum(1 for e in events if e.id not in effects)
+    if missing:
+        raise RuntimeError(f"{missing} of {len(events)} measured events have no reported effect time "
+                           f"({len(effects)} reported in all)")
+
+
 def _self_pid() -> int:
     return multiprocessing.current_process().pid
 
 
-def _txns(batches: list[int]) -> dict:
+def _txns(measured: list[int]) -> dict:
     """The consumer's effect transactions during the phase (warm-up left out): how many, how full."""
-    measured = batches[1:]
     return {"count": len(measured), "mean_events": sum(measured) / max(1, len(measured)),
             "max_events": max(measured, default=0)}

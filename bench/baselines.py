@@ -1,8 +1,9 @@
 """Raw baselines: the least work that moves the same messages and rows, measured in the same run.
 
-The Kafka clients get the settings the backbone's clients use (acks=all, linger 5 ms, 256 KiB batches,
-same fetch size), so a ratio measures the backbone's machinery, not a client setting. Everything the
-raw paths would not do themselves (building the events, serialising the JSON) happens before the clock.
+The Kafka clients get the settings the backbone's clients use (the producer is `make_producer`'s, the
+consumer has the same fetch settings), so a ratio measures the backbone's machinery, not a client setting.
+Everything the raw paths would not do themselves (building the events, serialising the JSON) happens
+before the clock.
 The consumer uses the runner's fetch_max_wait_ms (Settings.kafka_fetch_max_wait_ms): Tansu holds each Fetch
 for about half of it even when data is waiting, so both sides must have the same value for a fair ratio.
 The raw pair keeps its producer and consumer on one event loop, as before (it is the floor, not a service).
@@ -16,18 +17,13 @@ import uuid
 from collections.abc import Sequence
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.workload import RawMessage, chunks, deal, paced
+from shared.messaging.kafka import make_producer
 from shared.messaging.relay import asyncpg_dsn
 from shared.settings import Settings
-
-
-def _producer(settings: Settings) -> AIOKafkaProducer:
-    # Same configuration as shared.messaging.kafka.make_producer.
-    return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5,
-                            request_timeout_ms=10_000, max_batch_size=256 * 1024, enable_idempotence=False)
 
 
 def _consumer(settings: Settings) -> AIOKafkaConsumer:
@@ -52,7 +48,7 @@ class _KafkaPair:
 
     def __init__(self, settings: Settings, topic: str) -> None:
         self.settings, self.topic = settings, topic
-        self.producer, self.consumer = _producer(settings), _consumer(settings)
+        self.producer, self.consumer = make_producer(settings), _consumer(settings)
         self.received: dict[str, float] = {}  # message id -> time.monotonic() when getmany returned it
         self._waiting: set[str] = set()
         self._done = asyncio.Event()

@@ -6,9 +6,10 @@ on one core. The parent starts `run` with the multiprocessing spawn context and 
 
     child → parent   ("count", n)          after each effect commit: effects committed so far (tiny message,
                                            so the pipe never fills and never blocks the runner)
-    parent → child   "stop"                cancel the runner and report
+    parent → child   "stop"                report, then cancel the runner
     child → parent   ("done", effects, batches)  {event id: (monotonic, wall) of its effect commit}, and the
-                                           number of new events in each effect transaction
+                                           number of new events in each effect transaction; sent before the
+                                           runner leaves the group, so a slow shutdown cannot lose it
 
 time.monotonic() is CLOCK_MONOTONIC, system-wide on Linux, so the parent can subtract its own commit times.
 """
@@ -29,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.workload import TOPIC
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import CloudEvent
+from shared.heap import freeze_startup_objects
 from shared.logging import configure_logging
-from shared.messaging.consumer import ConsumerRunner
+from shared.messaging.consumer import BatchHandler, ConsumerRunner, Received
 from shared.settings import Settings
 
 _effects_metadata = sa.MetaData()
@@ -40,30 +42,39 @@ effects = sa.Table(
     sa.Column("event_id", sa.Text, nullable=False),
 )
 
+_INSERT_EFFECT = effects.insert()  # built once; per-call values go in as parameters, so no per-event compile
+
 
 async def record_effect(session: AsyncSession, event: CloudEvent, _payload) -> None:
-    """The handler: one effect row per event, in the runner's transaction."""
-    await session.execute(effects.insert().values(event_id=event.id))
+    """The per-event handler: one insert statement per event, in the runner's transaction."""
+    await session.execute(_INSERT_EFFECT, {"event_id": event.id})
 
 
-def run(settings: Settings, schema: str, group_id: str, conn: Connection, profile: Path | None = None) -> None:
+async def record_effects(session: AsyncSession, received: list[Received]) -> None:
+    """The batch handler: one multi-row insert for every new event of the fetch, in the runner's transaction."""
+    await session.execute(effects.insert(), [{"event_id": event.id} for event, _ in received])
+
+
+HANDLERS = {"each": record_effect, "batch": BatchHandler(record_effects)}
+
+
+def run(settings: Settings, schema: str, group_id: str, handler: str, conn: Connection,
+        profile: Path | None = None) -> None:
     """Process entry point: run the consumer service until the parent says stop."""
     configure_logging("bench-consumer", "WARNING")
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
     try:
-        effects_at, batches = asyncio.run(_serve(settings, schema, group_id, conn))
+        asyncio.run(_serve(settings, schema, group_id, HANDLERS[handler], conn))
     finally:
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)
-    conn.send(("done", effects_at, batches))
-    conn.close()
+        conn.close()
 
 
-async def _serve(settings: Settings, schema: str, group_id: str,
-                 conn: Connection) -> tuple[dict[str, tuple[float, float]], list[int]]:
+async def _serve(settings: Settings, schema: str, group_id: str, handler, conn: Connection) -> None:
     loop = asyncio.get_running_loop()
     engine = create_engine_for_schema(settings.database_url, schema, pool_size=4)
     effects_at: dict[str, tuple[float, float]] = {}
@@ -82,12 +93,15 @@ async def _serve(settings: Settings, schema: str, group_id: str,
         if conn.recv() == "stop":
             stop.set()
 
-    runner = ConsumerRunner(settings, group_id=group_id, handlers={TOPIC: record_effect},
+    runner = ConsumerRunner(settings, group_id=group_id, handlers={TOPIC: handler},
                             sessions=session_factory(engine), after_effect=after_effect)
     loop.add_reader(conn.fileno(), on_message)
+    freeze_startup_objects()  # as the services do at the end of startup
     task = asyncio.create_task(runner.run())
     try:
         await stop.wait()
+        # Report before shutting down: leaving the group can take a while, and the figures are final now.
+        conn.send(("done", effects_at, batches))
     finally:
         loop.remove_reader(conn.fileno())
         # Cancelling the runner can cut an offset commit short: aiokafka then logs a closed connection.
@@ -97,4 +111,3 @@ async def _serve(settings: Settings, schema: str, group_id: str,
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         await engine.dispose()
-    return effects_at, batches

@@ -74,12 +74,12 @@ def machine_busy_seconds() -> float:
 class CpuMeter:
     """Where the CPU went during a measured window: named processes, and the rest of the machine."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
+    def __init__(self, pids: dict[str, list[int]]) -> None:
+        self.pids = pids  # name -> its processes (the consumer may run as several replicas)
         self._start = self._sample()
 
     def _sample(self) -> dict[str, float]:
-        return {**{name: process_cpu_seconds(pid) for name, pid in self.pids.items()},
+        return {**{name: sum(process_cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()},
                 "machine": machine_busy_seconds()}
 
     def stop(self) -> dict[str, float]:

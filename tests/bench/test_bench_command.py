@@ -1,0 +1,31 @@
+"""`make bench` at a small size: every phase runs, every measured event is applied exactly once, and the
+report carries each figure beside its raw baseline. Figures are not asserted: speed is for `make bench`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_bench_runs_every_phase_and_reports_ratios(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--events", "300", "--latency-rate", "200", "--latency-seconds", "1",
+         "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(out.read_text())
+    tput, lat = summary["throughput"], summary["latency"]
+    for phase in ("backbone", "backbone_bulk_each", "backbone_bulk_each_x2", "backbone_each_each", "raw_kafka",
+                  "raw_postgres"):
+        assert tput[phase]["events"] == 300, phase
+    assert set(tput["ratios"]) >= {"raw_kafka", "raw_postgres", "raw_serial"}
+    for phase in ("backbone", "backbone_each", "raw_kafka"):
+        assert lat[phase]["samples"] == 200, phase
+    assert "target backbone ≥ 30% of raw (c)" in proc.stdout
+    assert "target p99 < 100 ms" in proc.stdout
