@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench import consumer_proc
 from bench.infra import CpuMeter
-from bench.workload import WARMUP_SOURCE, cancelled_events, chunks, deal, paced, running
+from bench.workload import WARMUP_SOURCE, cancelled_events, chunks, deal, paced
+from shared.background import running
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import CloudEvent
 from shared.heap import freeze_startup_objects
@@ -37,6 +38,7 @@ from shared.messaging.outbox import add_event, add_events
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import metadata as messaging_metadata
 from shared.settings import Settings
+from shared.wakeup import wait_for_wakeup
 
 WARM_UP_ROUND = 12  # warm-up events per extra round: random keys, so every partition very likely gets one
 
@@ -92,8 +94,7 @@ class ConsumerProcess:
                 deadline = time.monotonic() + 30
                 while not self._stopped and self._proc.is_alive() and time.monotonic() < deadline:
                     self._changed.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), 0.5)
+                    await wait_for_wakeup(self._changed, 0.5)
             await asyncio.to_thread(self._proc.join, 10)
         finally:
             with contextlib.suppress(Exception):
@@ -159,8 +160,7 @@ class ConsumerGroup:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{n - self.count} of {n} effects not committed in {limit_s}s")
             self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), 0.5)
+            await wait_for_wakeup(self._changed, 0.5)
 
 
 class Backbone:

@@ -82,7 +82,8 @@ class _KafkaPair:
 
     async def wait(self, limit_s: float) -> None:
         if self._waiting:
-            await asyncio.wait_for(self._done.wait(), limit_s)
+            async with asyncio.timeout(limit_s):
+                await self._done.wait()
 
     async def _consume(self) -> None:
         while True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -58,20 +57,6 @@ def chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 def deal(items: Sequence, hands: int) -> list[list]:
     """Round-robin `items` over `hands` concurrent writers."""
     return [list(items[i::hands]) for i in range(hands)]
-
-
-@contextlib.asynccontextmanager
-async def running(*coros):
-    """Run background loops (relay, consumer runner) for the duration of the block, then cancel them."""
-    tasks = [asyncio.create_task(c) for c in coros]
-    try:
-        yield tasks
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
 
 async def paced(items: Sequence, rate: float, per_tick: int, start) -> list[asyncio.Task]:

@@ -8,7 +8,6 @@ back), a rejection is final and keeps the marketplace's reason on the shipment.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 import sqlalchemy as sa
@@ -29,6 +28,7 @@ from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
 from shared.messaging.outbox import add_event
 from shared.settings import Settings
+from shared.wakeup import wait_for_wakeup
 from shared.web.internal import InternalClient
 
 log = structlog.get_logger(__name__)
@@ -60,8 +60,7 @@ class TrackingPusher:
             except Exception:
                 log.exception("fulfilment.pusher_failed")
             self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), tick_s)
+            await wait_for_wakeup(self._wakeup, tick_s)
 
     async def push(self, shipment) -> None:
         async with self._sessions() as session:

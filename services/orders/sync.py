@@ -9,7 +9,6 @@ killed midway restarts from the old cursor and the upserts make the repeat harml
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWi
 from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
+from shared.wakeup import wait_for_wakeup
 from shared.web.internal import InternalClient
 
 log = structlog.get_logger(__name__)
@@ -66,8 +66,7 @@ class OrderSync:
             except Exception:
                 log.exception("orders.scheduler_failed")
             self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), tick_s)
+            await wait_for_wakeup(self._wakeup, tick_s)
 
     async def _guarded(self, connection_id: uuid.UUID) -> None:
         try:

@@ -116,7 +116,8 @@ class ConsumerRunner:
                 await self._process(records, producer)
                 offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
                 try:
-                    await asyncio.wait_for(consumer.commit(offsets), timeout=15)
+                    async with asyncio.timeout(15):
+                        await consumer.commit(offsets)
                 except (CommitFailedError, KafkaError, TimeoutError) as exc:
                     # A rebalance took the partitions: the next owner re-reads and the inbox dedupes.
                     log.warning("consumer.commit_failed", group=self._group_id, error=repr(exc))

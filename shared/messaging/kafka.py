@@ -63,7 +63,8 @@ async def broker_reachable(settings: Settings, wait_s: float = 2.0) -> bool:
     for server in settings.kafka_bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), wait_s)
+            async with asyncio.timeout(wait_s):
+                _, writer = await asyncio.open_connection(host or "127.0.0.1", int(port))
         except (OSError, TimeoutError, ValueError):
             continue
         writer.close()

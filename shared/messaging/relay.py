@@ -22,6 +22,7 @@ from shared.messaging.kafka import ensure_topics, make_producer
 from shared.messaging.outbox import notify_channel
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from shared.settings import Settings
+from shared.wakeup import wait_for_wakeup
 
 log = structlog.get_logger(__name__)
 
@@ -97,14 +98,14 @@ class OutboxRelay:
                 OUTBOX_PENDING.labels(self._schema).set(len(rows))
                 if not rows:
                     self._wakeup.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
+                    await wait_for_wakeup(self._wakeup, self._idle_poll_s)
                     rows = await conn.fetch(_FETCH, batch_size)
                     continue
                 try:
                     if producer is None:
                         producer = await self._start_producer()
-                    await asyncio.wait_for(self._send(producer, rows), timeout=30)
+                    async with asyncio.timeout(30):
+                        await self._send(producer, rows)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:

@@ -22,7 +22,8 @@ async def healthz() -> dict:
 async def _database_ok(request: Request) -> bool:
     try:
         async with request.app.state.engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), 2.0)
+            async with asyncio.timeout(2.0):
+                await conn.execute(text("SELECT 1"))
         return True
     except Exception:
         return False

@@ -6,8 +6,6 @@ any background jobs it declares) beside the HTTP API; on stop it cancels them an
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.background import running
 from shared.db import create_engine_for_schema, migrate_to_head, session_factory
 from shared.heap import freeze_startup_objects
 from shared.logging import configure_logging
@@ -59,17 +58,12 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
             await spec.on_startup(app)
         runner = ConsumerRunner(settings, group_id=spec.name, handlers=spec.handlers, sessions=app.state.sessions)
         jobs = [OutboxRelay(settings, spec.name).run(), runner.run(), *(job(app) for job in spec.background)]
-        tasks = [asyncio.create_task(job) for job in jobs]
-        freeze_startup_objects()
-        log.info("service.started", service=spec.name)
         try:
-            yield
+            async with running(*jobs):
+                freeze_startup_objects()
+                log.info("service.started", service=spec.name)
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
             await engine.dispose()
             log.info("service.stopped", service=spec.name)
 

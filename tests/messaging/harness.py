@@ -5,8 +5,6 @@ The effects table has no unique constraint on purpose: an effect applied twice s
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 
 import sqlalchemy as sa
@@ -64,20 +62,6 @@ async def publish(engine: AsyncEngine, *events, commit: bool = True) -> None:
 async def effect_count(engine: AsyncEngine, event_id: str) -> int:
     async with engine.connect() as conn:
         return await conn.scalar(sa.select(sa.func.count()).select_from(effects).where(effects.c.event_id == event_id))
-
-
-@contextlib.asynccontextmanager
-async def running(*coros):
-    """Run background loops (relay, consumer runner) for the duration of the block, then cancel them."""
-    tasks = [asyncio.create_task(c) for c in coros]
-    try:
-        yield tasks
-    finally:
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
 
 
 def backbone(settings, schema, engine, group=None, **runner_kw):

@@ -7,6 +7,7 @@ import uuid
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
+from shared.background import running
 from shared.db import session_factory
 from shared.events import dlq_topic
 from shared.messaging.consumer import BatchHandler, ConsumerRunner
@@ -22,7 +23,6 @@ from tests.messaging.harness import (
     effects,
     publish,
     record_effect,
-    running,
 )
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from shared.background import running
 from shared.db import session_factory
 from shared.devstack.infra import TansuBroker
 from shared.events import dlq_topic
@@ -28,7 +29,6 @@ from tests.messaging.harness import (
     effect_count,
     publish,
     record_effect,
-    running,
 )
 
 
@@ -146,7 +146,7 @@ async def test_consumer_killed_after_effect_before_offset_commit_applies_nothing
         await publish(engine, event)
         proc = subprocess.Popen([sys.executable, "-m", "tests.messaging.crashing_consumer", schema, group], env=env)
         try:
-            code = await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout=90)
+            code = await asyncio.to_thread(proc.wait, 90)
         finally:
             proc.kill()
         assert code == 17, "the consumer should have died right after its effect"

@@ -12,8 +12,9 @@ import uuid
 
 import sqlalchemy as sa
 
+from shared.background import running
 from tests.conftest import eventually
-from tests.messaging.harness import backbone, cancelled_event, create_test_service, effects, publish, running
+from tests.messaging.harness import backbone, cancelled_event, create_test_service, effects, publish
 
 KEYS, PER_KEY = 4, 40
 

@@ -9,6 +9,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from shared.background import running
 from tests.conftest import eventually
 from tests.messaging.harness import (
     backbone,
@@ -16,7 +17,6 @@ from tests.messaging.harness import (
     create_test_service,
     effects,
     publish,
-    running,
 )
 
 
