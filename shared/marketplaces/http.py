@@ -105,16 +105,21 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def json_body(response: httpx.Response) -> Any:
+    """The parsed body, or None when it is not JSON (a proxy's or a maintenance page's HTML, say)."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
 def error_reason(response: httpx.Response) -> str:
     """The marketplace's own explanation, from the common error body shapes, shortened for storage.
 
     Handles `{"error": …, "error_description": …}` (OAuth), `{"error"|"message"|"title"|"detail": …}`
     and arrays of `{"path", "message"}` validation items (Etsy, Allegro).
     """
-    try:
-        body: Any = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
+    body = json_body(response)
     reason = _reason_from_body(body) if body is not None else response.text.strip()
     return (reason or f"HTTP {response.status_code}")[:_REASON_MAX_CHARS]
 

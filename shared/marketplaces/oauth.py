@@ -7,7 +7,6 @@ only the caller (auth, holding the connection's lock) may decide to try again.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from shared.marketplaces.base import AuthorizationLost, RejectedByMarketplace, TransientMarketplaceError
-from shared.marketplaces.http import RateLimited, error_reason, retry_after_seconds
+from shared.marketplaces.http import RateLimited, error_reason, json_body, retry_after_seconds
 
 PKCE_VERIFIER_LENGTH = 64  # RFC 7636 allows 43 to 128 characters
 
@@ -99,10 +98,7 @@ def _token_set(marketplace: str, response: httpx.Response, grant: str, requested
 
 
 def _json_object(marketplace: str, response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
+    body = json_body(response)
     if not isinstance(body, dict):
         raise TransientMarketplaceError(f"{marketplace} token response is not a JSON object")
     return body
@@ -116,8 +112,5 @@ def _non_empty(body: dict[str, Any], name: str) -> str:
 
 
 def _oauth_error(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
+    body = json_body(response)
     return body.get("error") if isinstance(body, dict) else None

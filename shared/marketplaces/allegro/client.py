@@ -14,7 +14,6 @@ New orders come from the order event journal, not from polling: see `paid_unship
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -38,7 +37,15 @@ from shared.marketplaces.base import (
     TrackingResult,
     TransientMarketplaceError,
 )
-from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, error_reason, settings_http, shared_limiter
+from shared.marketplaces.http import (
+    HttpOwner,
+    MarketplaceHttp,
+    OutcomeUnknown,
+    error_reason,
+    json_body,
+    settings_http,
+    shared_limiter,
+)
 from shared.settings import Settings
 
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
@@ -323,10 +330,7 @@ class AllegroClient(HttpOwner):
                 raise AuthorizationLost(f"Allegro refused a freshly refreshed token: {error_reason(response)}")
         if response.status_code == 204:
             return {}
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = json_body(response)
         if not isinstance(body, dict):
             # A proxy or maintenance page, not Allegro's API: worth trying again later.
             raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without a JSON object")

@@ -8,7 +8,6 @@ Translation lives in `mapper`; rate limit and retries in `shared.marketplaces.ht
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -29,7 +28,15 @@ from shared.marketplaces.base import (
     TransientMarketplaceError,
 )
 from shared.marketplaces.etsy import mapper
-from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, error_reason, settings_http, shared_limiter
+from shared.marketplaces.http import (
+    HttpOwner,
+    MarketplaceHttp,
+    OutcomeUnknown,
+    error_reason,
+    json_body,
+    settings_http,
+    shared_limiter,
+)
 from shared.settings import Settings
 
 API = "/v3/application"
@@ -202,10 +209,7 @@ class EtsyClient(HttpOwner):
             response = await self._send(method, path, await self._token_provider(True), **kwargs)
             if response.status_code == 401:
                 raise AuthorizationLost(f"Etsy refused a freshly refreshed token: {error_reason(response)}")
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = json_body(response)
         if not isinstance(body, dict):
             # A proxy or maintenance page, not Etsy's API: worth trying again later.
             raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without a JSON object")
