@@ -17,7 +17,6 @@ time.monotonic() is CLOCK_MONOTONIC, system-wide on Linux, so the parent can sub
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import cProfile
 import logging
 import time
@@ -28,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.workload import TOPIC
+from shared.background import running
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import CloudEvent
 from shared.heap import freeze_startup_objects
@@ -52,7 +52,7 @@ async def record_effect(session: AsyncSession, event: CloudEvent, _payload) -> N
 
 async def record_effects(session: AsyncSession, received: list[Received]) -> None:
     """The batch handler: one multi-row insert for every new event of the fetch, in the runner's transaction."""
-    await session.execute(effects.insert(), [{"event_id": event.id} for event, _ in received])
+    await session.execute(_INSERT_EFFECT, [{"event_id": event.id} for event, _ in received])
 
 
 HANDLERS = {"each": record_effect, "batch": BatchHandler(record_effects)}
@@ -97,17 +97,14 @@ async def _serve(settings: Settings, schema: str, group_id: str, handler, conn: 
                             sessions=session_factory(engine), after_effect=after_effect)
     loop.add_reader(conn.fileno(), on_message)
     freeze_startup_objects()  # as the services do at the end of startup
-    task = asyncio.create_task(runner.run())
     try:
-        await stop.wait()
-        # Report before shutting down: leaving the group can take a while, and the figures are final now.
-        conn.send(("done", effects_at, batches))
+        async with running(runner.run()):
+            await stop.wait()
+            # Report before shutting down: leaving the group can take a while, and the figures are final now.
+            conn.send(("done", effects_at, batches))
+            # Cancelling the runner can cut an offset commit short: aiokafka then logs a closed connection.
+            for name in ("aiokafka", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
     finally:
         loop.remove_reader(conn.fileno())
-        # Cancelling the runner can cut an offset commit short: aiokafka then logs a closed connection.
-        for name in ("aiokafka", "asyncio"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
         await engine.dispose()
