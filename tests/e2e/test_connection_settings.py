@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -78,8 +77,7 @@ async def test_archive_import_emits_order_imported_only(gateway, etsy, broker):
     async with EventLog(broker.bootstrap_servers, "order.imported", "order.paid", "customer.registered",
                         "order.confirmation_requested") as events:
         imported = await events.wait_for("order.imported", 3, connection_id=connection["id"])
-        await asyncio.sleep(1.5)
-        await events.poll()
+        await events.settle(1.5)
         assert {e["data"]["external_id"] for _, e in imported} == {str(r) for r in shipped}
         assert all(e["data"]["status"] == "shipped" for _, e in imported)
         assert events.events("order.paid", connection_id=connection["id"]) == []
@@ -102,8 +100,7 @@ async def test_confirmations_and_customer_registration_once_per_buyer_email(gate
     async with EventLog(broker.bootstrap_servers, "order.confirmation_requested", "customer.registered") as events:
         confirmations = await events.wait_for("order.confirmation_requested", 2, buyer_email=email)
         registered = await events.wait_for("customer.registered", 1, email=email)
-        await asyncio.sleep(1.5)
-        await events.poll()
+        await events.settle(1.5)
         assert len(events.events("order.confirmation_requested", buyer_email=email)) == 2 == len(confirmations)
         assert len(events.events("customer.registered", email=email)) == 1 == len(registered)
 

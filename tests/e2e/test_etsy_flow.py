@@ -184,14 +184,13 @@ async def test_changed_and_cancelled_receipts_emit_updated_and_cancelled_once(ga
     await merchant.sync_now_and_wait(connection["id"])
     await merchant.sync_now_and_wait(connection["id"])
 
-    by_external = {o["external_id"]: o for o in await merchant.orders(connection_id=connection["id"])}
+    by_external = await merchant.orders_by_external_id(connection["id"])
     assert by_external[str(changed)]["buyer"]["email"] == "new@example.com"
     assert by_external[str(cancelled)]["status"] == "cancelled"
     async with EventLog(broker.bootstrap_servers, "order.updated", "order.cancelled") as events:
         await events.wait_for("order.updated", 1, order_id=by_external[str(changed)]["id"])
         await events.wait_for("order.cancelled", 1, order_id=by_external[str(cancelled)]["id"])
-        await asyncio.sleep(1.0)
-        await events.poll()
+        await events.settle()
         assert len(events.events("order.updated", order_id=by_external[str(changed)]["id"])) == 1
         assert len(events.events("order.cancelled", order_id=by_external[str(cancelled)]["id"])) == 1
 
@@ -209,14 +208,13 @@ async def test_receipt_the_seller_ships_on_etsy_becomes_shipped_with_one_update(
     await merchant.sync_now_and_wait(connection["id"])
     await merchant.sync_now_and_wait(connection["id"])
 
-    by_external = {o["external_id"]: o for o in await merchant.orders(connection_id=connection["id"])}
+    by_external = await merchant.orders_by_external_id(connection["id"])
     assert by_external[str(shipped)]["status"] == "shipped"
     assert by_external[str(waiting)]["status"] == "paid"
     order_id = by_external[str(shipped)]["id"]
     async with EventLog(broker.bootstrap_servers, "order.updated") as events:
         await events.wait_for("order.updated", 1, order_id=order_id)
-        await asyncio.sleep(1.0)
-        await events.poll()
+        await events.settle()
         updates = events.events("order.updated", order_id=order_id)
     assert len(updates) == 1 and updates[0][1]["data"]["status"] == "shipped", updates
     assert not events.events("order.updated", order_id=by_external[str(waiting)]["id"])
@@ -246,7 +244,7 @@ async def test_push_rejected_by_etsy_is_failed_with_reason_and_transient_errors_
     retried, rejected = await etsy.add_receipts(shop["shop_id"], count=2)
     connection = await merchant.connect_etsy(etsy, shop["user_id"])
     await merchant.wait_for_sync(connection["id"])
-    by_external = {o["external_id"]: o for o in await merchant.orders(connection_id=connection["id"])}
+    by_external = await merchant.orders_by_external_id(connection["id"])
 
     await etsy.fault(kind="server_error", count=2, status=502,
                      path_prefix=f"/v3/application/shops/{shop['shop_id']}/receipts/{retried}/tracking")

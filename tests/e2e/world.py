@@ -113,6 +113,10 @@ class Merchant:
             if cursor is None:
                 return items
 
+    async def orders_by_external_id(self, connection_id: str) -> dict[str, dict]:
+        """The connection's orders keyed by the marketplace's order id."""
+        return {o["external_id"]: o for o in await self.orders(connection_id=connection_id)}
+
     async def sync_status(self, connection_id: str) -> dict:
         return await self.call("GET", f"/v1/connections/{connection_id}/sync")
 
@@ -162,6 +166,11 @@ class EventLog:
     async def poll(self) -> None:
         batch = await self._consumer.getmany(timeout_ms=200)
         self.records.extend(r for records in batch.values() for r in records)
+
+    async def settle(self, seconds: float = 1.0) -> None:
+        """Wait, then read what arrived meanwhile: a duplicate published late shows up in `events` after this."""
+        await asyncio.sleep(seconds)
+        await self.poll()
 
     def events(self, event_type: str, **data_filter) -> list[tuple[bytes, dict]]:
         """(key, envelope) of every `event_type` whose data matches `data_filter`."""
