@@ -2,14 +2,13 @@
 
 Literal dicts rather than the emulator's builder, so mapper tests can hold what the emulator never
 emits (odd currencies, unknown enums, missing fields). `spec_violations` proves a payload matches the
-spec; the spec is the vendored `allegro-openapi.yaml` beside the repo (tests skip that check without it).
+spec; the spec is the vendored `specs/marketplaces/allegro-openapi.yaml`.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,7 +16,9 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces" / "allegro-openapi.yaml"
+from tests.specs import ALLEGRO_SPEC
+
+SPEC_PATH = ALLEGRO_SPEC
 
 FORM_ID = "29738e61-7f6a-11e8-ac45-09db60ede9d6"
 LINE_ID = "62ae358b-8f65-4fc4-9c77-bedf604a2e2b"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,7 +16,9 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces"
+from tests.specs import SPEC_DIR as VENDORED_SPEC_DIR
+
+SPEC_DIR = VENDORED_SPEC_DIR
 ORDERS_SPEC = SPEC_DIR / "bigcommerce-orders.v2.oas2.yml"
 
 CREATED = "Thu, 01 Jan 2026 10:00:00 +0000"

@@ -2,8 +2,8 @@
 exchange of our client against BigCommerce's own OpenAPI files.
 
 Fixtures are imported by the `test_bigcommerce_*` modules (the shared conftest belongs to Etsy). The
-server runs for the session on a free port; each test gets a reset world. The specs live beside the
-repo (`../shared/marketplaces/bigcommerce-*.yml`); without them exchanges are recorded, not validated.
+server runs for the session on a free port; each test gets a reset world. The specs are vendored in
+`specs/marketplaces/bigcommerce-*.yml`.
 """
 
 from __future__ import annotations
@@ -40,9 +40,6 @@ SPEC_FILES = (
     ("/v3/inventory", "bigcommerce-inventory.v3.yml"),
 )
 
-
-def specs_present() -> bool:
-    return all((SPEC_DIR / name).exists() for _, name in SPEC_FILES)
 
 
 # --- the contract --------------------------------------------------------------------------------------
@@ -204,17 +201,16 @@ def bigcommerce_base_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def bigcommerce_contract_loaded() -> Contract | None:
-    return Contract.load() if specs_present() else None
+def bigcommerce_contract_loaded() -> Contract:
+    return Contract.load()
 
 
 @pytest.fixture
-def exchanges(bigcommerce_contract_loaded: Contract | None) -> Iterator[Exchanges]:
-    contract = Contract(bigcommerce_contract_loaded.specs) if bigcommerce_contract_loaded else None
+def exchanges(bigcommerce_contract_loaded: Contract) -> Iterator[Exchanges]:
+    contract = Contract(bigcommerce_contract_loaded.specs)
     recorded = Exchanges(contract)
     yield recorded
-    if contract is not None:
-        assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
+    assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
 
 
 @pytest.fixture

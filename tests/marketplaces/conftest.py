@@ -25,7 +25,7 @@ from shared.marketplaces.etsy.oauth import TokenSet
 from shared.marketplaces.http import MarketplaceHttp
 from shared.settings import Settings
 from tests.sandbox.conftest import etsy_base_url as etsy_base_url  # the shared session server
-from tests.sandbox.etsy_contract import SPEC_PATH, ContractRecorder, load_spec
+from tests.sandbox.etsy_contract import ContractRecorder, load_spec
 from tests.sandbox_control import SandboxControl
 
 REDIRECT_URI = "https://channelbridge.test/v1/connections/oauth/callback"
@@ -111,17 +111,16 @@ class SandboxTokens:
 
 
 @pytest.fixture(scope="session")
-def etsy_contract_spec() -> tuple[Any, dict[str, Any]] | None:
-    return load_spec() if SPEC_PATH.exists() else None
+def etsy_contract_spec() -> tuple[Any, dict[str, Any]]:
+    return load_spec()
 
 
 @pytest.fixture
-def exchanges(etsy_contract_spec: tuple[Any, dict[str, Any]] | None) -> Iterator[Exchanges]:
-    contract = ContractRecorder(*etsy_contract_spec) if etsy_contract_spec else None
+def exchanges(etsy_contract_spec: tuple[Any, dict[str, Any]]) -> Iterator[Exchanges]:
+    contract = ContractRecorder(*etsy_contract_spec)
     recorded = Exchanges(contract)
     yield recorded
-    if contract is not None:
-        assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
+    assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
 
 
 @pytest.fixture

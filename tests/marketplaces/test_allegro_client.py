@@ -37,7 +37,7 @@ from shared.marketplaces.base import (
 from shared.settings import Settings
 from tests.marketplaces.conftest import REDIRECT_URI, Exchanges, RecordingTransport, SandboxTokens, connect
 from tests.openapi_exchange import OpenAPIRequest, path_matches
-from tests.sandbox.allegro_contract import ALLEGRO_HOST, SPEC_PATH, UNCHECKED_PREFIXES, load_spec
+from tests.sandbox.allegro_contract import ALLEGRO_HOST, UNCHECKED_PREFIXES, load_spec
 from tests.sandbox.allegro_fixtures import allegro_base_url as allegro_base_url  # the shared session server
 from tests.sandbox_control import SandboxControl
 
@@ -127,9 +127,7 @@ def operation_id(spec: dict[str, Any], method: str, path: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def allegro_contract_spec() -> tuple[OpenAPI, dict[str, Any]] | None:
-    if not SPEC_PATH.exists():
-        return None
+def allegro_contract_spec() -> tuple[OpenAPI, dict[str, Any]]:
     _, raw = load_spec()
     # Allegro's vendor media type is JSON; openapi-core must be told so to read request bodies.
     config = Config(spec_validator_cls=None, extra_media_type_deserializers={MEDIA_TYPE: json.loads})
@@ -137,12 +135,11 @@ def allegro_contract_spec() -> tuple[OpenAPI, dict[str, Any]] | None:
 
 
 @pytest.fixture
-def exchanges(allegro_contract_spec: tuple[OpenAPI, dict[str, Any]] | None) -> Iterator[Exchanges]:
-    contract = RequestContract(*allegro_contract_spec) if allegro_contract_spec else None
+def exchanges(allegro_contract_spec: tuple[OpenAPI, dict[str, Any]]) -> Iterator[Exchanges]:
+    contract = RequestContract(*allegro_contract_spec)
     recorded = Exchanges(contract)  # type: ignore[arg-type]  # same call shape as Etsy's recorder
     yield recorded
-    if contract is not None:
-        assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
+    assert not contract.violations, "OpenAPI contract violations:\n" + "\n".join(contract.violations)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 The per-test recorder (see `test_allegro_client`) already fails any test whose requests break the
 spec; this test walks the whole integration once against the emulator and proves each operation we
-depend on was really sent and validated, bodies included. Skipped when the spec is not beside the repo.
+depend on was really sent and validated, bodies included.
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ from tests.marketplaces.test_allegro_client import exchanges as exchanges
 from tests.marketplaces.test_allegro_client import seller as seller
 from tests.marketplaces.test_allegro_client import tokens as tokens
 from tests.marketplaces.test_allegro_client import world as world
-from tests.sandbox.allegro_contract import SPEC_PATH
-
-pytestmark = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"Allegro OpenAPI spec not found at {SPEC_PATH}")
 
 OPERATIONS_WE_USE = {
     "meGET",

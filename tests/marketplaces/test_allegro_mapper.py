@@ -20,7 +20,6 @@ from tests.marketplaces.allegro_checkout_forms import (
     FORM_ID,
     LINE_ID,
     SECOND_LINE_ID,
-    SPEC_PATH,
     checkout_form,
     company_invoice,
     line_item,
@@ -31,14 +30,11 @@ from tests.marketplaces.allegro_checkout_forms import (
     spec_violations,
 )
 
-needs_spec = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"Allegro OpenAPI spec not found at {SPEC_PATH}")
-
 
 def with_delivery(**changes: object) -> dict:
     return {**checkout_form()["delivery"], **changes}
 
 
-@needs_spec
 def test_the_baseline_payloads_conform_to_the_spec() -> None:
     assert spec_violations(checkout_form()) == []
     assert spec_violations(checkout_form(invoice=company_invoice(), delivery=with_delivery(pickupPoint=pickup_point()))) == []
@@ -263,7 +259,6 @@ def test_shipment_body_and_sent_lines() -> None:
     assert sent_line_ids([{"waybill": "A", "lineItems": []}], everything) == everything
 
 
-@needs_spec
 def test_shipment_bodies_conform_to_the_spec() -> None:
     assert spec_violations(shipment_body("OTHER", "Kurier Zenek", "ZZ-1", [LINE_ID]), "CheckoutFormAddWaybillRequest") == []
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from shared.marketplaces.base import SyncWindow, TrackingPush
 from shared.marketplaces.bigcommerce import credentials
 from shared.marketplaces.bigcommerce.client import BigCommerceClient
@@ -29,12 +27,9 @@ from tests.marketplaces.bigcommerce_sandbox import (
     connection,  # noqa: F401
     exchanges,  # noqa: F401
     recording_http,
-    specs_present,
     tokens,  # noqa: F401
     world,  # noqa: F401
 )
-
-pytestmark = pytest.mark.skipif(not specs_present(), reason="BigCommerce OpenAPI files not found beside the repo")
 
 
 async def test_client_traffic_conforms_to_bigcommerces_openapi_files(

@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from shared.marketplaces.base import SyncWindow, TrackingPush
 from shared.marketplaces.etsy.client import EtsyClient
 from tests.marketplaces.conftest import Exchanges, SandboxTokens, SandboxWorld
 from tests.openapi_exchange import path_matches
-from tests.sandbox.etsy_contract import SPEC_PATH
-
-pytestmark = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"Etsy OpenAPI spec not found at {SPEC_PATH}")
 
 
 async def test_client_and_oauth_traffic_conforms_to_etsys_openapi(

@@ -1,6 +1,6 @@
 """Validate Allegro emulator traffic against Allegro's own OpenAPI file with openapi-core.
 
-The vendored spec sits beside the repo (`../shared/marketplaces/allegro-openapi.yaml`, 1.4 MB):
+The vendored spec is `specs/marketplaces/allegro-openapi.yaml` (1.4 MB):
 it is parsed once per session with the C YAML loader. Two places where the published schema
 contradicts what Allegro actually returns are repaired before loading, nothing else:
 - `CheckoutForms.count` / `totalCount` carry `minimum: 1`, yet an empty result is `count: 0`;
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +20,9 @@ import yaml
 from openapi_core import Config, OpenAPI
 
 from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
+from tests.specs import ALLEGRO_SPEC
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces" / "allegro-openapi.yaml"
+SPEC_PATH = ALLEGRO_SPEC
 ALLEGRO_HOST = "https://api.allegro.pl"
 VENDOR_JSON = "application/vnd.allegro.public.v1+json"
 UNCHECKED_PREFIXES = ("/_sandbox/", "/auth/oauth/")  # control API; OAuth is not in the REST spec

@@ -1,6 +1,6 @@
 """Validate emulator traffic against BigCommerce's own OpenAPI files with openapi-core.
 
-The vendored specs sit beside the repo (`../shared/marketplaces/bigcommerce-*.yml`); each
+The vendored specs are `specs/marketplaces/bigcommerce-*.yml`; each
 `/stores/{store_hash}/v2|v3/...` request is checked against the file whose paths contain it,
 presented as if sent to `https://api.bigcommerce.com` so the specs' `servers` entries match.
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +22,9 @@ import yaml
 from openapi_core import Config, OpenAPI
 
 from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
+from tests.specs import SPEC_DIR as VENDORED_SPEC_DIR
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces"
+SPEC_DIR = VENDORED_SPEC_DIR
 SPEC_FILES = {
     "v2": ("bigcommerce-orders.v2.oas2.yml", "bigcommerce-store_information.v2.yml"),
     "v3": ("bigcommerce-webhooks.v3.yml", "bigcommerce-products_catalog.v3.yml", "bigcommerce-inventory.v3.yml"),
@@ -32,9 +32,6 @@ SPEC_FILES = {
 API_HOST = "https://api.bigcommerce.com"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-def specs_present() -> bool:
-    return all((SPEC_DIR / name).exists() for names in SPEC_FILES.values() for name in names)
 
 
 def _repair(name: str, raw: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Validate emulator traffic against Etsy's own OpenAPI file with openapi-core.
 
-The vendored spec sits beside the repo (`../shared/marketplaces/etsy-openapi.json`). One known
+The vendored spec is `specs/marketplaces/etsy-openapi.json`. One known
 spec quirk is repaired before loading: many integer query parameters carry `"default": null`
 without `nullable: true`; openapi-spec-validator rejects the document for it and openapi-core
 would inject that `null` into every request that omits the parameter. Only those `null`
@@ -13,15 +13,15 @@ import json
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 from openapi_core import Config, OpenAPI
 
 from tests.openapi_exchange import OpenAPIRequest, OpenAPIResponse, path_matches
+from tests.specs import ETSY_SPEC
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "marketplaces" / "etsy-openapi.json"
+SPEC_PATH = ETSY_SPEC
 ETSY_HOST = "https://openapi.etsy.com"
 
 
