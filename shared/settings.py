@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     bootstrap_admin_client_secret: SecretStr | None = None
 
     # Marketplaces: origins default to the real APIs; the dev stack and tests point them at sandbox/.
+    marketplace_rate_storage: str = Field(
+        "postgres", description="postgres (CB_DATABASE_URL) or redis://…: each marketplace app's rate budget "
+                                "shared by every replica; memory: one budget per process")
     etsy_api_url: str = "https://openapi.etsy.com"
     etsy_authorize_url: str = "https://www.etsy.com/oauth/connect"
     etsy_token_url: str = "https://api.etsy.com/v3/public/oauth/token"
@@ -83,6 +86,13 @@ class Settings(BaseSettings):
 
     outbox_batch_size: int = 500
     consumer_max_attempts: int = 3
+
+    @field_validator("marketplace_rate_storage")
+    @classmethod
+    def _rate_storage(cls, value: str) -> str:
+        if value in ("postgres", "memory") or value.startswith(("redis://", "rediss://", "unix://")):
+            return value
+        raise ValueError("must be postgres, memory or a redis:// URL")
 
 
 @lru_cache

@@ -114,7 +114,8 @@ async def sync_progress(connection_id: uuid.UUID, request: Request,
 @webhook_router.post("/bigcommerce/{connection_id}", summary="BigCommerce order webhooks (no bearer token)")
 async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
                                session: AsyncSession = Depends(db_session)) -> dict:
-    """Verify, deduplicate by `hash`, fetch the order the delivery names and ingest it.
+    """Verify (signature required once the connection has a signing secret), deduplicate by delivery id,
+    fetch the order the delivery names and ingest it.
 
     A failure to fetch answers 503 without recording the delivery, so BigCommerce's retry gets through;
     a forged delivery answers 401 and changes nothing.

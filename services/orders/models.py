@@ -116,7 +116,9 @@ marketplace_webhooks = sa.Table(
 webhook_deliveries = sa.Table(
     "webhook_deliveries", metadata,
     sa.Column("connection_id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("delivery_hash", sa.Text, primary_key=True, comment="the marketplace's idempotency hash"),
+    sa.Column("delivery_id", sa.Text, primary_key=True,
+              comment="'id:<webhook-id>' of a signed delivery, else 'hash:<payload hash>'"),
+    sa.Column("delivery_hash", sa.Text, nullable=False, comment="the payload's hash (BigCommerce's digest)"),
     sa.Column("scope", sa.Text, nullable=False),
     sa.Column("external_order_id", sa.Text),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),

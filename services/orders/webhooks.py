@@ -18,7 +18,7 @@ from services.orders.ingest import ingest_order, live_policy
 from services.orders.models import marketplace_webhooks, webhook_deliveries
 from shared.crypto import SecretBox
 from shared.marketplaces.base import MarketplaceError
-from shared.marketplaces.bigcommerce.webhooks import verify_delivery, webhook_destination
+from shared.marketplaces.bigcommerce.webhooks import delivery_id, verify_delivery, webhook_destination
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -66,7 +66,11 @@ class DeliveryRejected(Exception):
 
 
 async def accept_delivery(session: AsyncSession, box: SecretBox, connection_id: uuid.UUID, headers, body: bytes):
-    """The verified payload and whether it is new; records its hash in the same transaction as the caller's."""
+    """The verified payload and whether it is new; records the delivery in the same transaction as the caller's.
+
+    Deduplicates on the delivery id (`webhook-id`), not on the payload's `hash`: two events whose payloads
+    happen to be equal are two deliveries, and a retry or replay of one delivery is applied once.
+    """
     row = (await session.execute(sa.select(marketplace_webhooks).where(
         marketplace_webhooks.c.connection_id == connection_id))).one_or_none()
     if row is None:
@@ -77,14 +81,11 @@ async def accept_delivery(session: AsyncSession, box: SecretBox, connection_id: 
                                   signing_secret=signing)
     except ValueError as exc:
         raise DeliveryRejected(str(exc)) from exc
-    delivery_hash = str(payload.get("hash") or "")
-    order_id = (payload.get("data") or {}).get("id")
-    if not delivery_hash or order_id is None:
-        raise DeliveryRejected("payload: hash and data.id are required")
     inserted = await session.execute(
-        insert(webhook_deliveries).values(connection_id=connection_id, delivery_hash=delivery_hash,
-                                          scope=str(payload.get("scope", "")), external_order_id=str(order_id))
-        .on_conflict_do_nothing().returning(webhook_deliveries.c.delivery_hash))
+        insert(webhook_deliveries).values(connection_id=connection_id, delivery_id=delivery_id(headers, payload),
+                                          delivery_hash=payload["hash"], scope=payload["scope"],
+                                          external_order_id=str(payload["data"]["id"]))
+        .on_conflict_do_nothing().returning(webhook_deliveries.c.delivery_id))
     return payload, inserted.scalar_one_or_none() is not None
 
 
@@ -94,7 +95,7 @@ class DeliveryNotProcessed(Exception):
 
 async def handle_delivery(session: AsyncSession, box: SecretBox, order_sync, connection_id: uuid.UUID,
                           headers, body: bytes) -> str:
-    """Verify, deduplicate by `hash`, fetch the order the delivery names and ingest it → the outcome.
+    """Verify, deduplicate by delivery id, fetch the order the delivery names and ingest it → the outcome.
 
     Raises LookupError for an unknown destination, DeliveryRejected for a forgery (nothing changes),
     DeliveryNotProcessed when the marketplace is unavailable. Commits what it did.

@@ -74,11 +74,14 @@ def _approve_oauth(http: httpx.Client, sandbox: httpx.Client, headers: dict, dem
 
 
 def connect_demo_shops(gateway_url: str, sandbox_urls: dict[str, str], demo: dict) -> list[dict]:
-    """One demo shop per marketplace sandbox, each with a few orders, connected the way a merchant would."""
+    """One demo shop per marketplace sandbox in `sandbox_urls`, each with a few orders, connected the way a
+    merchant would. A marketplace without a sandbox there (the user pointed it elsewhere) gets none."""
     with httpx.Client(base_url=gateway_url, timeout=30.0) as http:
         headers = {"Authorization": f"Bearer {token(http, demo['client_id'], demo['client_secret'])}"}
         connected = []
         for marketplace, connect in (("etsy", _etsy), ("bigcommerce", _bigcommerce), ("allegro", _allegro)):
+            if marketplace not in sandbox_urls:
+                continue
             with httpx.Client(base_url=sandbox_urls[marketplace], timeout=30.0) as sandbox:
                 _disconnect_previous(http, headers, marketplace)
                 connected.append({"marketplace": marketplace, **connect(http, sandbox, headers, demo)})

@@ -11,7 +11,7 @@ from pathlib import Path
 from shared.devstack import demo, secrets
 from shared.devstack.infra import EmbeddedPostgres, TansuBroker
 from shared.devstack.processes import port_open
-from shared.devstack.stack import ROOT, Stack, default_components
+from shared.devstack.stack import MARKETPLACES, ROOT, Stack, default_components, pointed_elsewhere
 
 
 def _echo(text: str = "") -> None:
@@ -39,16 +39,18 @@ def run_dev_stack(dev_dir: Path | None = None) -> None:
             cleanup.callback(broker.stop)
 
         gateway_port = int(os.environ.get("CB_GATEWAY_PORT", "8000"))
+        elsewhere = pointed_elsewhere(os.environ)
         stack = Stack(env={**env, "CB_ENVIRONMENT": "dev", "CB_DATABASE_URL": database_url,
                            "CB_KAFKA_BOOTSTRAP_SERVERS": bootstrap},
-                      components=default_components(base_port=gateway_port), log_dir=dev_dir / "logs")
+                      components=default_components(base_port=gateway_port, user_env=os.environ),
+                      log_dir=dev_dir / "logs")
         _echo("Starting ChannelBridge…")
         stack.start()
         cleanup.callback(stack.stop)
         seeded = demo.seed(stack.url("gateway"), env["CB_BOOTSTRAP_ADMIN_CLIENT_ID"],
                            env["CB_BOOTSTRAP_ADMIN_CLIENT_SECRET"], dev_dir / "demo.json")
         shops = demo.connect_demo_shops(stack.url("gateway"), {m: stack.url(f"{m}-sandbox") for m in
-                                                               ("etsy", "bigcommerce", "allegro")}, seeded)
+                                                               MARKETPLACES if m not in elsewhere}, seeded)
 
         _echo("\nChannelBridge is running:")
         _echo(f"  gateway       {stack.url('gateway')}   (API docs: {stack.url('gateway')}/docs)")
@@ -64,6 +66,9 @@ def run_dev_stack(dev_dir: Path | None = None) -> None:
         for shop in shops:
             _echo(f"{shop['marketplace'].capitalize() + ' shop:':<15}{shop['shop_name']} ({shop['shop_id']}), "
                   f"connection {shop['id']} ({shop['status']})")
+        for marketplace, setting in elsewhere.items():
+            _echo(f"{marketplace.capitalize() + ' shop:':<15}no demo shop: {setting} points at {os.environ[setting]} "
+                  f"(your setting); connect your shop there with POST /v1/connections")
         _echo("Their paid orders appear at GET /v1/orders within seconds, with order.paid events on Kafka.")
         _echo(f"\nTry: curl -s -u {seeded['client_id']}:{seeded['client_secret']} "
               f"-d grant_type=client_credentials {stack.url('gateway')}/v1/oauth/token")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,30 @@ class Component:
     port: int
     exports: dict[str, str] = field(default_factory=dict)  # CB_* variables pointing at it; "{url}" is its origin
     ready_path: str = "/readyz"
+    marketplace: str | None = None  # set on a marketplace's sandbox
+
+
+MARKETPLACES = ("etsy", "bigcommerce", "allegro")
+
+
+def marketplace_url_settings(marketplace: str) -> tuple[str, ...]:
+    """The settings that say where a marketplace is: any one given by the user points it away from the sandbox."""
+    prefix = f"CB_{marketplace.upper()}_"
+    return tuple(prefix + name for name in ("API_URL", "AUTHORIZE_URL", "TOKEN_URL", "UPLOAD_URL"))
+
+
+def pointed_elsewhere(user_env: Mapping[str, str]) -> dict[str, str]:
+    """Marketplaces the user pointed somewhere (a real API, their own test double) → the setting that does it.
+
+    Their sandboxes are neither started nor exported to the services, so none of the sandbox's settings
+    (its app credentials included) can mix with the user's.
+    """
+    found = {}
+    for marketplace in MARKETPLACES:
+        given = [name for name in marketplace_url_settings(marketplace) if user_env.get(name)]
+        if given:
+            found[marketplace] = given[0]
+    return found
 
 
 ETSY_SANDBOX_EXPORTS = {
@@ -48,16 +73,28 @@ ALLEGRO_SANDBOX_EXPORTS = {
     "CB_ALLEGRO_CLIENT_SECRET": "sandbox-allegro-client-secret",
 }
 
+SANDBOX_EXPORTS = {"etsy": ETSY_SANDBOX_EXPORTS, "bigcommerce": BIGCOMMERCE_SANDBOX_EXPORTS,
+                   "allegro": ALLEGRO_SANDBOX_EXPORTS}
 
-def default_components(base_port: int = 8000, gateway_port: int | None = None) -> list[Component]:
-    """Sandboxes first (services may call them on start), the gateway last (it needs the services)."""
+
+def default_components(base_port: int = 8000, gateway_port: int | None = None,
+                       user_env: Mapping[str, str] | None = None) -> list[Component]:
+    """Sandboxes first (services may call them on start), the gateway last (it needs the services).
+
+    The sandbox of a marketplace that `user_env` points elsewhere is left out.
+    """
+    skipped = pointed_elsewhere(user_env or {})
+    return [c for c in _all_components(base_port, gateway_port) if c.marketplace not in skipped]
+
+
+def _all_components(base_port: int, gateway_port: int | None) -> list[Component]:
     return [
         Component("etsy-sandbox", "sandbox.etsy.app:app", base_port + 11, ETSY_SANDBOX_EXPORTS,
-                  ready_path="/_sandbox/etsy/settings"),
+                  ready_path="/_sandbox/etsy/settings", marketplace="etsy"),
         Component("bigcommerce-sandbox", "sandbox.bigcommerce.app:app", base_port + 12, BIGCOMMERCE_SANDBOX_EXPORTS,
-                  ready_path="/_sandbox/bigcommerce/settings"),
+                  ready_path="/_sandbox/bigcommerce/settings", marketplace="bigcommerce"),
         Component("allegro-sandbox", "sandbox.allegro.app:app", base_port + 13, ALLEGRO_SANDBOX_EXPORTS,
-                  ready_path="/_sandbox/allegro/settings"),
+                  ready_path="/_sandbox/allegro/settings", marketplace="allegro"),
         Component("auth", "services.auth.main:app", base_port + 1, {"CB_AUTH_URL": "{url}"}),
         Component("orders", "services.orders.main:app", base_port + 2, {"CB_ORDERS_URL": "{url}"}),
         Component("listings", "services.listings.main:app", base_port + 3, {"CB_LISTINGS_URL": "{url}"}),
@@ -80,10 +117,20 @@ class Stack:
         return next(c for c in self.components if c.name == name)
 
     def child_env(self) -> dict[str, str]:
+        """The environment every child gets: the user's and the stack's, plus where the sandboxes listen.
+
+        A marketplace setting the user gave wins over the sandbox's: a marketplace pointed elsewhere gets
+        none of its sandbox's settings, and single settings (a client id, say) are never overwritten.
+        """
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        user = {**os.environ, **self.env}
+        skipped = pointed_elsewhere(user)
         for c in self.components:
+            if c.marketplace in skipped:
+                continue
             for name, template in c.exports.items():
-                env[name] = template.format(url=f"http://127.0.0.1:{c.port}")
+                if c.marketplace is None or not user.get(name):
+                    env[name] = template.format(url=f"http://127.0.0.1:{c.port}")
         gateway = next((c for c in self.components if c.name == "gateway"), None)
         if gateway is not None:
             env["CB_GATEWAY_PORT"] = str(gateway.port)

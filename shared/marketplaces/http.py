@@ -34,6 +34,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
 
 if TYPE_CHECKING:
+    from shared.marketplaces.budget import RateBudget
     from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -65,13 +66,13 @@ class OutcomeUnknown(TransientMarketplaceError):
         self.timed_out = timed_out
 
 
-# --- shared rate budgets ------------------------------------------------------------------------------
+# --- rate budgets -----------------------------------------------------------------------------------
 
 _limiters: dict[tuple[str, str], AsyncLimiter] = {}
 
 
 def shared_limiter(marketplace: str, app_key: str, rate_per_second: float) -> AsyncLimiter:
-    """The token bucket of one marketplace app in this process.
+    """The token bucket of one marketplace app in this process (`marketplace_rate_storage=memory`).
 
     Marketplaces meter per application, not per shop, so every connection of one app must draw
     from the same bucket. A changed rate (new settings) replaces the bucket.
@@ -81,6 +82,18 @@ def shared_limiter(marketplace: str, app_key: str, rate_per_second: float) -> As
     if limiter is None or limiter.max_rate != rate_per_second:
         limiter = _limiters[key] = AsyncLimiter(rate_per_second, time_period=1)
     return limiter
+
+
+def rate_budget(settings: Settings, marketplace: str, app_key: str, rate_per_second: float) -> RateBudget:
+    """The budget every call of one marketplace app draws from: shared by all replicas through Postgres or
+    Redis (`shared.marketplaces.budget`), or this process's bucket when `marketplace_rate_storage` is memory."""
+    storage = settings.marketplace_rate_storage
+    if storage == "memory":
+        return shared_limiter(marketplace, app_key, rate_per_second)
+    from shared.marketplaces.budget import SharedBudget  # database clients only where a store is used
+
+    uri = settings.database_url if storage == "postgres" else storage
+    return SharedBudget(uri, f"{marketplace}:{app_key}", rate_per_second)
 
 
 # --- reading responses --------------------------------------------------------------------------------
@@ -184,7 +197,7 @@ class MarketplaceHttp:
         *,
         base_url: str,
         timeout_s: float,
-        limiter: AsyncLimiter,
+        limiter: RateBudget,
         max_retries: int,
         retry_hint: RetryHint = retry_after_seconds,
         backoff_initial_s: float = 0.5,
@@ -349,7 +362,7 @@ class HttpOwner:
         await self.aclose()
 
 
-def settings_http(settings: Settings, *, base_url: str, limiter: AsyncLimiter,
+def settings_http(settings: Settings, *, base_url: str, limiter: RateBudget,
                   transport: httpx.AsyncBaseTransport | None = None, retry_hint: RetryHint = retry_after_seconds,
                   backoff_initial_s: float = 0.5, backoff_max_s: float = 30.0) -> MarketplaceHttp:
     """A `MarketplaceHttp` with the timeout and retry budget every marketplace takes from settings."""

@@ -55,3 +55,24 @@ async def test_migrated_outbox_wakes_the_relay_with_its_statement_trigger(stack,
     finally:
         await engine.dispose()
     assert [tuple(row) for row in trigger] == [("outbox_notify", "outbox_notify")]
+
+
+async def test_ratelimit_schema_matches_the_shared_budget_table(settings):
+    """The shared marketplace rate budgets have their own small chain (`shared/marketplaces/budget_migrations`)."""
+    from shared.db.migrations import migrate_to_head
+    from shared.marketplaces import budget
+
+    engine = create_engine_for_schema(settings.database_url, budget.SCHEMA, pool_size=1)
+
+    def diff(sync_conn):
+        context = MigrationContext.configure(sync_conn, opts={"include_schemas": False,
+                                                              "version_table_schema": budget.SCHEMA})
+        return [c for c in compare_metadata(context, budget.metadata)
+                if not (c[0] == "remove_table" and c[1].name == "alembic_version")]
+
+    try:
+        await migrate_to_head(engine, budget.MIGRATIONS, budget.SCHEMA, budget.metadata)
+        async with engine.connect() as conn:
+            assert await conn.run_sync(diff) == []
+    finally:
+        await engine.dispose()

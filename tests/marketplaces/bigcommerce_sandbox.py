@@ -223,7 +223,8 @@ def world(bigcommerce_base_url: str) -> Iterator[World]:
 
 @pytest.fixture
 def bc_settings(bigcommerce_base_url: str) -> Settings:
-    return Settings(bigcommerce_api_url=bigcommerce_base_url, marketplace_timeout_s=5, marketplace_max_retries=3)
+    return Settings(bigcommerce_api_url=bigcommerce_base_url, marketplace_timeout_s=5, marketplace_max_retries=3,
+                    marketplace_rate_storage="memory")  # these tests meet the client, not the shared budget
 
 
 @pytest.fixture

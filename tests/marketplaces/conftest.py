@@ -141,6 +141,7 @@ def etsy_settings(etsy_base_url: str) -> Settings:
         etsy_client_id=DEFAULT_CLIENT_ID,
         etsy_client_secret=DEFAULT_SECRET,
         etsy_rate_per_second=200,
+        marketplace_rate_storage="memory",  # these tests meet the client, not the shared budget
         marketplace_timeout_s=5,
         marketplace_max_retries=3,
     )

@@ -160,6 +160,7 @@ def allegro_settings(allegro_base_url: str) -> Settings:
         allegro_client_id=DEFAULT_CLIENT_ID,
         allegro_client_secret=DEFAULT_CLIENT_SECRET,
         allegro_rate_per_second=500,
+        marketplace_rate_storage="memory",  # these tests meet the client, not the shared budget
         marketplace_timeout_s=5,
         marketplace_max_retries=3,
     )

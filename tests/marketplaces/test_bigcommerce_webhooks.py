@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shared.marketplaces.bigcommerce.webhooks import SECRET_HEADER, sign, verify_delivery
+from shared.marketplaces.bigcommerce.webhooks import SECRET_HEADER, delivery_id, sign, verify_delivery
 
 SECRET = "per-connection-secret"
 CLIENT_SECRET = "abcdefghij0123456789abcdefghij0123456789"
@@ -86,3 +86,14 @@ def test_partial_standard_headers_and_bad_bodies_are_refused() -> None:
         verify_delivery({SECRET_HEADER: SECRET}, b"<html>", SECRET)
     with pytest.raises(ValueError, match=r"data\.id"):
         verify_delivery({SECRET_HEADER: SECRET}, b'{"scope": "store/order/created", "data": {}, "hash": "h"}', SECRET)
+
+
+def test_signature_is_required_once_the_signing_secret_is_known() -> None:
+    with pytest.raises(ValueError, match="must be signed"):
+        verify_delivery({SECRET_HEADER: SECRET}, BODY, SECRET, signing_secret=CLIENT_SECRET)
+
+
+def test_delivery_id_is_the_webhook_id_else_the_payload_hash() -> None:
+    payload = json.loads(BODY)
+    assert delivery_id(signed_headers(), payload) == "id:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
+    assert delivery_id({SECRET_HEADER: SECRET}, payload) == f"hash:{payload['hash']}"

@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from shared.marketplaces.http import MarketplaceHttp, retry_after_seconds, settings_http, shared_limiter
+from shared.marketplaces.http import MarketplaceHttp, rate_budget, retry_after_seconds, settings_http
 from shared.settings import Settings
 
 # 150 requests / 30 s is the Standard and Plus plans' quota; the headers refine it per store.
@@ -104,7 +104,7 @@ def bigcommerce_http(
         settings,
         base_url=f"{origin}/stores/{store_hash}",
         # BigCommerce meters per store, not per app: the bucket is the store's.
-        limiter=shared_limiter("bigcommerce", store_hash, rate_per_second or settings.bigcommerce_rate_per_second),
+        limiter=rate_budget(settings, "bigcommerce", store_hash, rate_per_second or settings.bigcommerce_rate_per_second),
         retry_hint=retry_hint,
         backoff_initial_s=backoff_initial_s,
         backoff_max_s=backoff_max_s,

@@ -2,9 +2,10 @@
 
 BigCommerce's documented way to authenticate deliveries is a custom header given when the hook is
 created (`headers` on `POST /v3/hooks`), sent back verbatim with every delivery; we put a per-connection
-secret there. Newer deliveries are also signed the Standard Webhooks way (`webhook-id`,
-`webhook-timestamp`, `webhook-signature`); when those headers are present the signature and its
-timestamp are checked too, so a replayed or altered body fails even if the secret header leaked.
+secret there. Deliveries are also signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`,
+`webhook-signature`, keyed with the API account's client secret). When we know that signing secret the
+signature is required, so a leaked custom header alone forges nothing; its timestamp bounds replays.
+The `webhook-id` is the delivery's idempotency key (the same across BigCommerce's retries).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def verify_delivery(
 
     `secret` is what we registered in the custom header. `signing_secret` keys the Standard Webhooks
     signature (the API account's client secret; `whsec_<base64>` secrets are decoded as that spec
-    says); without it the custom secret is used. Raises ValueError naming what failed.
+    says); when it is given the signature headers are required, without it they are checked (keyed
+    with the custom secret) only when present. Raises ValueError naming what failed.
     """
     lowered = {k.lower(): v for k, v in headers.items()}
     given = lowered.get(SECRET_HEADER.lower())
@@ -47,9 +49,20 @@ def verify_delivery(
     if not hmac.compare_digest(given.encode(), secret.encode()):
         raise ValueError(f"{SECRET_HEADER} header does not match")
     standard = [lowered.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature")]
+    if signing_secret and not any(standard):
+        raise ValueError("webhook-id, webhook-timestamp and webhook-signature headers are missing: "
+                         "this connection's deliveries must be signed")
     if any(standard):
         _verify_signature(*standard, body=body, key=_signing_key(signing_secret or secret), now=now)
     return _payload(body)
+
+
+def delivery_id(headers: Mapping[str, str], payload: Mapping[str, Any]) -> str:
+    """What identifies one delivery for deduplication: the Standard Webhooks `webhook-id` (one per event,
+    kept across retries), else, for an unsigned delivery, the payload's `hash`."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    webhook_id = lowered.get("webhook-id")
+    return f"id:{webhook_id}" if webhook_id else f"hash:{payload['hash']}"
 
 
 def sign(body: bytes, key_secret: str, webhook_id: str, timestamp: int) -> str:

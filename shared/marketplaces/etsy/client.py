@@ -34,8 +34,8 @@ from shared.marketplaces.http import (
     OutcomeUnknown,
     error_reason,
     json_body,
+    rate_budget,
     settings_http,
-    shared_limiter,
 )
 from shared.settings import Settings
 
@@ -51,8 +51,8 @@ def etsy_http(
     backoff_initial_s: float = 0.5,
     backoff_max_s: float = 30.0,
 ) -> MarketplaceHttp:
-    """The pooled HTTP client for Etsy, drawing from the app's process-wide rate budget."""
-    limiter = shared_limiter("etsy", settings.etsy_client_id, settings.etsy_rate_per_second)
+    """The pooled HTTP client for Etsy, drawing from the app's rate budget (shared by every replica)."""
+    limiter = rate_budget(settings, "etsy", settings.etsy_client_id, settings.etsy_rate_per_second)
     return settings_http(settings, base_url=settings.etsy_api_url, limiter=limiter, transport=transport,
                          backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
 
