@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from services.fulfilment.consumers import orders_paid
+from services.fulfilment.consumers import order_snapshots
 from services.fulfilment.models import orders
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import make_event
@@ -30,7 +30,7 @@ async def test_a_batch_of_paid_orders_is_one_upsert_where_the_later_event_of_an_
     first, second = uuid.uuid4(), uuid.uuid4()
     try:
         async with session_factory(engine)() as session, session.begin():
-            await orders_paid(session, [_paid(first, 1), _paid(second, 2, 3), _paid(first, 4)])
+            await order_snapshots(session, [_paid(first, 1), _paid(second, 2, 3), _paid(first, 4)])
         async with engine.connect() as conn:
             rows = dict((await conn.execute(
                 sa.select(orders.c.order_id, orders.c.lines).where(orders.c.order_id.in_([first, second])))).all())
