@@ -97,8 +97,11 @@ async def _create(session: AsyncSession, connection, order: MarketplaceOrder, po
 
 
 async def mark_cancelled(session: AsyncSession, order_id, reason: str | None) -> bool:
-    """Cancelled at the marketplace on our request; False when it already was (no second event)."""
-    row = await repo.get_order(session, order_id, None)
+    """Cancelled at the marketplace on our request; False when it already was (no second event).
+
+    Under the row lock, like `ingest_order`: a sync or webhook seeing the same cancellation waits, then
+    finds it done."""
+    row = await repo.get_order(session, order_id, None, for_update=True)
     if row is None or row.status == "cancelled":
         return False
     await repo.update_order(session, order_id, {"status": "cancelled"}, None)

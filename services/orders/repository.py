@@ -67,10 +67,13 @@ async def shipments_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dic
     return by_order
 
 
-async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None):
+async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None, *,
+                    for_update: bool = False):
     query = sa.select(orders).where(orders.c.id == order_id)
     if merchant_id is not None:
         query = query.where(orders.c.merchant_id == merchant_id)
+    if for_update:
+        query = query.with_for_update()
     return (await session.execute(query)).one_or_none()
 
 
