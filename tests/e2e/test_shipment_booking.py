@@ -4,7 +4,15 @@ Idempotency-Key bound to the order and body it was first used with."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+import sqlalchemy as sa
+
+from services.fulfilment.consumers import order_cancelled
+from shared.db import create_engine_for_schema, session_factory
+from shared.events import make_event
+from shared.events.payloads import OrderCancelled
+from tests.conftest import eventually
 from tests.e2e.world import Merchant, wait_until
 
 
@@ -80,6 +88,35 @@ async def test_a_booking_racing_a_cancellation_never_leaves_a_shipment_on_a_canc
     assert (cancelled.status_code, booking.status_code) in ((204, 409), (409, 201)), (cancelled.text, booking.text)
     if cancelled.status_code == 204:
         assert booking.json()["type"].endswith("/order-cancelled")
+
+
+async def test_a_booking_waits_for_an_order_cancelled_being_applied_and_is_refused(gateway, bigcommerce, settings):
+    merchant, [order], _, _ = await _orders(gateway, bigcommerce, 1)
+    cancelled = OrderCancelled(order_id=order["id"], merchant_id=order["merchant_id"],
+                               connection_id=order["connection_id"], marketplace="bigcommerce",
+                               external_id=order["external_id"], reason="cancelled at the store")
+    event = make_event("test", cancelled, subject=order["id"], tenant_id=order["merchant_id"], aggregate_version=2)
+    engine = create_engine_for_schema(settings.database_url, "fulfilment", pool_size=2)
+    try:
+        async with session_factory(engine)() as consumer:
+            # The fulfilment consumer applying order.cancelled, caught before its commit.
+            await order_cancelled(consumer, event, cancelled)
+            consumer_pid = await consumer.scalar(sa.text("SELECT pg_backend_pid()"))
+            booking = asyncio.create_task(gateway.post(
+                f"/v1/orders/{order['id']}/shipments", headers=merchant.headers,
+                json={"carrier": "UPS", "tracking_number": f"1Z-{uuid.uuid4().hex[:6]}"}))
+
+            async def booking_waits_for_the_cancellation():
+                async with engine.connect() as conn:
+                    return await conn.scalar(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                        {"pid": consumer_pid}) > 0
+            await eventually(booking_waits_for_the_cancellation, timeout=15)
+            await consumer.commit()
+        answer = await booking
+    finally:
+        await engine.dispose()
+    assert answer.status_code == 409 and answer.json()["type"].endswith("/order-cancelled"), answer.text
 
 
 async def test_idempotency_key_replays_the_same_request_and_refuses_another(gateway, bigcommerce):
