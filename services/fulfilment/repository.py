@@ -84,12 +84,15 @@ async def next_shipment_version(session: AsyncSession, shipment_id: uuid.UUID) -
     return await next_version(session, shipments, shipments.c.id, shipment_id)
 
 
-async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID) -> dict[str, int]:
-    """Per order line, the quantity already in non-failed shipments (an empty `lines` ships everything)."""
+async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID, ordered: dict[str, int]) -> dict[str, int]:
+    """Per order line, the quantity already in non-failed shipments; a shipment with empty `lines` shipped
+    everything that was left (`ordered`: each line's quantity)."""
     rows = (await session.execute(sa.select(shipments.c.lines).where(
         shipments.c.order_id == order_id, shipments.c.status != "failed"))).scalars()
     shipped: dict[str, int] = {}
     for lines in rows:
+        if not lines:
+            return dict(ordered)
         for line in lines:
             shipped[line["order_line_external_id"]] = shipped.get(line["order_line_external_id"], 0) + line["quantity"]
     return shipped

@@ -39,7 +39,8 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
             return _same_request(existing, order_id, fingerprint), False
     if order.status == "cancelled":
         raise Problem(409, "the order is cancelled and cannot be shipped", type_="order-cancelled")
-    _check_lines(order, body, await repo.shipped_quantities(session, order_id))
+    ordered = {line["external_id"]: line["quantity"] for line in order.lines}
+    _check_lines(ordered, body, await repo.shipped_quantities(session, order_id, ordered))
 
     shipment_id = uuid.uuid4()
     lines = [line.model_dump() for line in body.lines]
@@ -82,9 +83,11 @@ def _same_request(existing, order_id: uuid.UUID, fingerprint: str):
     return existing
 
 
-def _check_lines(order, body: ShipmentIn, shipped: dict[str, int]) -> None:
-    """Every line named exists, and per line the request's quantities together fit in what is left."""
-    ordered = {line["external_id"]: line["quantity"] for line in order.lines}
+def _check_lines(ordered: dict[str, int], body: ShipmentIn, shipped: dict[str, int]) -> None:
+    """Every line named exists, and per line the request's quantities together fit in what is left.
+
+    A whole-order shipment (no `lines`) is not checked: it ships whatever is left, and a marketplace may
+    take a second tracking number for the same parcel set (Etsy does)."""
     requested: dict[str, int] = {}
     for i, line in enumerate(body.lines):
         line_id = line.order_line_external_id

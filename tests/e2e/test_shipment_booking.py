@@ -53,6 +53,15 @@ async def test_repeated_line_ids_are_summed_against_what_is_left(gateway, bigcom
     assert len((await merchant.call("GET", f"/v1/orders/{order['id']}"))["shipments"]) <= 1
 
 
+async def test_after_a_whole_order_shipment_no_line_is_left_to_book(gateway, bigcommerce):
+    merchant, [order], _, _ = await _orders(gateway, bigcommerce, 2)
+    path = f"/v1/orders/{order['id']}/shipments"
+    await merchant.call("POST", path, 201, json={"carrier": "UPS", "tracking_number": "1Z-ALL"})
+    again = await gateway.post(path, headers=merchant.headers,
+                               json=_shipment("1Z-ONE", (order["lines"][0]["external_id"], 1)))
+    assert again.status_code == 422 and again.json()["detail"].startswith("lines.0.quantity: only 0 left"), again.text
+
+
 async def test_two_concurrent_bookings_of_the_last_unit_book_it_once(gateway, bigcommerce):
     merchant, [order], _, _ = await _orders(gateway, bigcommerce, 1)
     line = order["lines"][0]["external_id"]
