@@ -66,6 +66,8 @@ connections = sa.Table(
               comment="only the values a merchant changed; defaults live in code"),
     sa.Column("granted_scopes", ARRAY(sa.Text), comment="API-credential connections: what the token may do"),
     sa.Column("missing_scopes", ARRAY(sa.Text), comment="…and what it lacks for the integration"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0",
+              comment="bumped with every connection.* event, which carries it as aggregateversion"),
     sa.CheckConstraint("status IN ('pending', 'active', 'needs_attention', 'needs_reauth', 'disconnected')",
                        name="ck_connections_status"),
     sa.Index("ix_connections_created_at_id", "created_at", "id"),

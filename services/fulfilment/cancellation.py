@@ -4,6 +4,10 @@ Done synchronously: the merchant needs the marketplace's answer (some refuse, e.
 it, Allegro only before payment) as a clear error, not a later surprise. Once the marketplace accepts,
 the orders service is told at once (it owns the order and emits `order.cancelled`); the next sync
 would find the cancellation anyway.
+
+The order's row stays locked from the shipments check to the commit of `cancelled`, across the marketplace
+call: a booking of the same order waits and then finds the order cancelled, or got in first and the
+cancellation finds its shipment. That holds one database connection for at most the client's timeout.
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ from shared.web.problems import Problem
 
 async def cancel_order(session: AsyncSession, settings: Settings, auth: InternalClient, orders: InternalClient,
                        identity: Identity, order_id: uuid.UUID, reason: str | None) -> None:
-    order = await repo.get_order(session, order_id, identity.merchant_id)
+    order = await repo.get_order(session, order_id, identity.merchant_id, for_update=True)
     if order is None:
         raise Problem(404, f"order {order_id} not found", type_="not-found")
     if order.status == "cancelled":
         return
-    if await repo.shipped_quantities(session, order_id):
+    if await repo.has_shipments(session, order_id):
         raise Problem(409, "the order has shipments: it can no longer be cancelled", type_="order-shipped")
     connection = await auth.request("GET", f"/internal/connections/{order.connection_id}")
     if connection.status_code != 200 or connection.json()["status"] != "active":

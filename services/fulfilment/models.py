@@ -16,8 +16,10 @@ orders = sa.Table(
     sa.Column("external_id", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("lines", JSONB, nullable=False, comment="[{external_id, quantity}] to validate partial shipments"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0",
+              comment="aggregateversion of the last order event applied"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    comment="Projection of order.paid / order.cancelled: what can be shipped",
+    comment="Projection of order.paid / order.updated / order.cancelled: what can be shipped",
 )
 
 shipments = sa.Table(
@@ -37,6 +39,10 @@ shipments = sa.Table(
     sa.Column("carrier_sent", sa.Text),
     sa.Column("marketplace_shipment_id", sa.Text),
     sa.Column("idempotency_key", sa.Text),
+    sa.Column("idempotency_fingerprint", sa.Text,
+              comment="sha256 of the route and canonical body the key was first used with"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1",
+              comment="bumped with every shipment event, which carries it as aggregateversion"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.UniqueConstraint("merchant_id", "idempotency_key", name="uq_shipments_idempotency"),

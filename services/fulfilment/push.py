@@ -94,10 +94,12 @@ class TrackingPusher:
             await repo.mark_shipment(session, shipment.id, status="pushed", last_error=None,
                                      carrier_sent=result.carrier_sent,
                                      marketplace_shipment_id=result.marketplace_shipment_id)
+            # Versioned as the shipment's next state: it can overtake `shipment.booked` (another topic).
+            version = await repo.next_shipment_version(session, shipment.id)
             await add_event(session, make_event(SOURCE, OrderFulfilled(
                 order_id=order.order_id, merchant_id=order.merchant_id, shipment_id=shipment.id,
                 marketplace=order.marketplace, fully_shipped=result.order_fully_shipped,
-            ), subject=str(order.order_id), tenant_id=str(order.merchant_id)))
+            ), subject=str(order.order_id), tenant_id=str(order.merchant_id), aggregate_version=version))
         log.info("fulfilment.tracking_pushed", shipment_id=str(shipment.id), carrier=result.carrier_sent)
 
     async def _connection(self, connection_id: uuid.UUID) -> dict:

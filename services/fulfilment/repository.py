@@ -9,16 +9,37 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment.models import orders, shipments
+from shared.db.versions import is_newer, next_version
 
 _insert_order = insert(orders)
+# Newer versions only, and cancelled stays cancelled: the orders service never moves an order out of it, and
+# this service's own cancellation (cancellation.py) is recorded before the order.cancelled that confirms it.
 _UPSERT_ORDER = _insert_order.on_conflict_do_update(
-    index_elements=["order_id"], set_={"lines": _insert_order.excluded.lines, "updated_at": sa.func.now()})
+    index_elements=["order_id"],
+    set_={"lines": _insert_order.excluded.lines, "version": _insert_order.excluded.version,
+          "status": sa.case((orders.c.status == "cancelled", orders.c.status), else_=_insert_order.excluded.status),
+          "updated_at": sa.func.now()},
+    where=is_newer(orders.c.version, _insert_order.excluded.version))
 
 
 async def upsert_orders(session: AsyncSession, rows: list[dict]) -> None:
-    """One call for many orders. A later row for the same order wins, however the driver batches the rows."""
-    latest = {row["order_id"]: row for row in rows}
+    """One call for many order snapshots; per order the newest version wins (the later row on a tie),
+    within the batch and against what is stored."""
+    latest: dict = {}
+    for row in rows:
+        kept = latest.get(row["order_id"])
+        if kept is None or row["version"] >= kept["version"]:
+            latest[row["order_id"]] = row
     await session.execute(_UPSERT_ORDER, list(latest.values()))
+
+
+async def record_cancellation(session: AsyncSession, values: dict, version: int) -> None:
+    """Cancelled whatever came before; an order not seen yet gets a row with no lines, so the `order.paid`
+    that arrives after its cancellation finds a newer version and cannot make it shippable."""
+    stmt = insert(orders).values(**values, status="cancelled", lines=[], version=version)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["order_id"], set_={
+        "status": "cancelled", "version": sa.func.greatest(orders.c.version, stmt.excluded.version),
+        "updated_at": sa.func.now()}))
 
 
 async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: str) -> None:
@@ -26,10 +47,14 @@ async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: s
                           .values(status=status, updated_at=sa.func.now()))
 
 
-async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None):
+async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None, *,
+                    for_update: bool = False):
+    """`for_update` locks the row until commit: bookings and cancellations of one order take turns."""
     query = sa.select(orders).where(orders.c.order_id == order_id)
     if merchant_id is not None:
         query = query.where(orders.c.merchant_id == merchant_id)
+    if for_update:
+        query = query.with_for_update()
     return (await session.execute(query)).one_or_none()
 
 
@@ -49,12 +74,25 @@ async def get_shipment(session: AsyncSession, shipment_id: uuid.UUID, merchant_i
     return (await session.execute(query)).one_or_none()
 
 
-async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID) -> dict[str, int]:
-    """Per order line, the quantity already in non-failed shipments (an empty `lines` ships everything)."""
+async def has_shipments(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    """Any non-failed shipment, whole-order ones (no lines) included."""
+    return (await session.execute(sa.select(sa.exists().where(
+        shipments.c.order_id == order_id, shipments.c.status != "failed")))).scalar_one()
+
+
+async def next_shipment_version(session: AsyncSession, shipment_id: uuid.UUID) -> int:
+    return await next_version(session, shipments, shipments.c.id, shipment_id)
+
+
+async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID, ordered: dict[str, int]) -> dict[str, int]:
+    """Per order line, the quantity already in non-failed shipments; a shipment with empty `lines` shipped
+    everything that was left (`ordered`: each line's quantity)."""
     rows = (await session.execute(sa.select(shipments.c.lines).where(
         shipments.c.order_id == order_id, shipments.c.status != "failed"))).scalars()
     shipped: dict[str, int] = {}
     for lines in rows:
+        if not lines:
+            return dict(ordered)
         for line in lines:
             shipped[line["order_line_external_id"]] = shipped.get(line["order_line_external_id"], 0) + line["quantity"]
     return shipped

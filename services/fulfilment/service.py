@@ -1,7 +1,14 @@
-"""Booking a shipment: validate it against the order, store it and `shipment.booked` in one transaction."""
+"""Booking a shipment: validate it against the order, store it and `shipment.booked` in one transaction.
+
+The order's projection row is locked (`SELECT … FOR UPDATE`) for the whole booking, so two bookings of one
+order, or a booking and a cancellation, take turns: each sees what the other committed. Quantities are
+summed per order line across the request's lines and the shipments already booked.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -20,17 +27,20 @@ SOURCE = "channelbridge/fulfilment"
 
 async def book_shipment(session: AsyncSession, identity: Identity, order_id: uuid.UUID, body: ShipmentIn,
                         idempotency_key: str | None) -> tuple[object, bool]:
-    """Returns (shipment row, created). A repeated Idempotency-Key returns the first shipment unchanged."""
-    order = await repo.get_order(session, order_id, identity.merchant_id)
+    """Returns (shipment row, created). A repeated Idempotency-Key returns the first shipment unchanged,
+    provided it comes with the same order and body; reused for anything else it is a 422."""
+    order = await repo.get_order(session, order_id, identity.merchant_id, for_update=True)
     if order is None:
         raise Problem(404, f"order {order_id} not found", type_="not-found")
+    fingerprint = request_fingerprint(order_id, body)
     if idempotency_key:
         existing = await repo.shipment_by_idempotency_key(session, order.merchant_id, idempotency_key)
         if existing is not None:
-            return existing, False
+            return _same_request(existing, order_id, fingerprint), False
     if order.status == "cancelled":
         raise Problem(409, "the order is cancelled and cannot be shipped", type_="order-cancelled")
-    _check_lines(order, body, await repo.shipped_quantities(session, order_id))
+    ordered = {line["external_id"]: line["quantity"] for line in order.lines}
+    _check_lines(ordered, body, await repo.shipped_quantities(session, order_id, ordered))
 
     shipment_id = uuid.uuid4()
     lines = [line.model_dump() for line in body.lines]
@@ -39,23 +49,58 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
             await repo.insert_shipment(session, {
                 "id": shipment_id, "order_id": order_id, "merchant_id": order.merchant_id, "carrier": body.carrier,
                 "tracking_number": body.tracking_number, "lines": lines, "note": body.note, "status": "pending",
-                "idempotency_key": idempotency_key, "last_error": None})
-    except IntegrityError:  # the same Idempotency-Key raced us
-        return await repo.shipment_by_idempotency_key(session, order.merchant_id, idempotency_key), False
+                "idempotency_key": idempotency_key, "idempotency_fingerprint": fingerprint if idempotency_key else None,
+                "last_error": None, "version": 1})
+    except IntegrityError:  # the same Idempotency-Key raced us (from a booking of another order: ours is locked)
+        existing = await repo.shipment_by_idempotency_key(session, order.merchant_id, idempotency_key)
+        return _same_request(existing, order_id, fingerprint), False
     await add_event(session, make_event(SOURCE, ShipmentBooked(
         shipment_id=shipment_id, order_id=order_id, merchant_id=order.merchant_id, carrier=body.carrier,
         tracking_number=body.tracking_number, lines=body.lines,
-    ), subject=str(order_id), tenant_id=str(order.merchant_id)))
+    ), subject=str(order_id), tenant_id=str(order.merchant_id), aggregate_version=1))
     await session.commit()
     return await repo.get_shipment(session, shipment_id, None), True
 
 
-def _check_lines(order, body: ShipmentIn, shipped: dict[str, int]) -> None:
-    ordered = {line["external_id"]: line["quantity"] for line in order.lines}
+def request_fingerprint(order_id: uuid.UUID, body: ShipmentIn) -> str:
+    """SHA-256 of the route and the validated body in canonical JSON: key order, spacing and defaults
+    left out or spelled out do not make two requests different."""
+    canonical = json.dumps({"route": f"POST /v1/orders/{order_id}/shipments", "body": body.model_dump(mode="json")},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _same_request(existing, order_id: uuid.UUID, fingerprint: str):
+    """The shipment a key already made, if this request is the one that made it.
+
+    Shipments booked before fingerprints were stored are matched on the order alone."""
+    same = (existing.idempotency_fingerprint == fingerprint if existing.idempotency_fingerprint is not None
+            else existing.order_id == order_id)
+    if not same:
+        message = "already used for another request (another order or body); send a new key for a new shipment"
+        raise Problem(422, f"Idempotency-Key: {message}", type_="idempotency-key-reused",
+                      errors=[{"field": "Idempotency-Key", "location": "header", "message": message}])
+    return existing
+
+
+def _check_lines(ordered: dict[str, int], body: ShipmentIn, shipped: dict[str, int]) -> None:
+    """Every line named exists, and per line the request's quantities together fit in what is left.
+
+    A whole-order shipment (no `lines`) is not checked: it ships whatever is left, and a marketplace may
+    take a second tracking number for the same parcel set (Etsy does)."""
+    requested: dict[str, int] = {}
     for i, line in enumerate(body.lines):
-        if line.order_line_external_id not in ordered:
-            raise Problem(422, f"lines.{i}.order_line_external_id: no such line on this order",
-                          type_="validation-error")
-        left = ordered[line.order_line_external_id] - shipped.get(line.order_line_external_id, 0)
-        if line.quantity > left:
-            raise Problem(422, f"lines.{i}.quantity: only {left} left to ship", type_="validation-error")
+        line_id = line.order_line_external_id
+        if line_id not in ordered:
+            _invalid(f"lines.{i}.order_line_external_id", "no such line on this order")
+        requested[line_id] = requested.get(line_id, 0) + line.quantity
+        left = ordered[line_id] - shipped.get(line_id, 0)
+        if requested[line_id] > left:
+            earlier = requested[line_id] - line.quantity
+            _invalid(f"lines.{i}.quantity", f"only {left} left to ship of line {line_id}"
+                     + (f", {earlier} of them already in earlier lines of this request" if earlier else ""))
+
+
+def _invalid(field: str, message: str):
+    raise Problem(422, f"{field}: {message}", type_="validation-error",
+                  errors=[{"field": field, "location": "body", "message": message}])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
-from services.orders.ingest import SOURCE
+from services.orders.events import stage
 from services.orders.snapshots import snapshot
-from shared.events import CloudEvent, make_event
+from shared.events import CloudEvent
 from shared.events.payloads import (
     ConnectionConnected,
     ConnectionDisconnected,
@@ -16,43 +16,49 @@ from shared.events.payloads import (
     OrderUpdated,
     ShipmentBooked,
 )
-from shared.messaging.outbox import add_event
 
 
-async def connection_connected(session: AsyncSession, _event: CloudEvent, payload: ConnectionConnected) -> None:
-    """A shop to sync from now on (its first sync is due immediately)."""
-    await repo.upsert_connection(session, {
+async def connection_connected(session: AsyncSession, event: CloudEvent, payload: ConnectionConnected) -> None:
+    """A shop to sync from now on (its first sync is due immediately), unless a newer event came first."""
+    await repo.apply_connection_event(session, {
         "id": payload.connection_id, "merchant_id": payload.merchant_id, "marketplace": payload.marketplace,
-        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active"})
+        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active"}, event.aggregate_version)
 
 
-async def connection_disconnected(session: AsyncSession, _event: CloudEvent, payload: ConnectionDisconnected) -> None:
-    """Syncing stops; the orders already downloaded stay."""
-    await repo.set_connection_status(session, payload.connection_id, "disconnected")
+async def connection_disconnected(session: AsyncSession, event: CloudEvent, payload: ConnectionDisconnected) -> None:
+    """Syncing stops; the orders already downloaded stay. Remembered even when it overtakes `connected`."""
+    await repo.apply_connection_event(session, _connection(payload, "disconnected"), event.aggregate_version)
 
 
-async def connection_needs_reauth(session: AsyncSession, _event: CloudEvent, payload: ConnectionNeedsReauth) -> None:
-    await repo.set_connection_status(session, payload.connection_id, "needs_reauth")
+async def connection_needs_reauth(session: AsyncSession, event: CloudEvent, payload: ConnectionNeedsReauth) -> None:
+    await repo.apply_connection_event(session, _connection(payload, "needs_reauth"), event.aggregate_version)
 
 
-async def shipment_booked(session: AsyncSession, _event: CloudEvent, payload: ShipmentBooked) -> None:
+def _connection(payload: ConnectionDisconnected | ConnectionNeedsReauth, status: str) -> dict:
+    return {"id": payload.connection_id, "merchant_id": payload.merchant_id, "marketplace": payload.marketplace,
+            "status": status}
+
+
+async def shipment_booked(session: AsyncSession, event: CloudEvent, payload: ShipmentBooked) -> None:
     if await repo.get_order(session, payload.order_id, None) is not None:
-        await repo.add_shipment(session, {"shipment_id": payload.shipment_id, "order_id": payload.order_id,
-                                          "carrier": payload.carrier, "tracking_number": payload.tracking_number,
-                                          "status": "booked"})
+        await repo.apply_shipment_event(session, {
+            "shipment_id": payload.shipment_id, "order_id": payload.order_id, "carrier": payload.carrier,
+            "tracking_number": payload.tracking_number, "status": "booked"}, event.aggregate_version)
 
 
-async def order_fulfilled(session: AsyncSession, _event: CloudEvent, payload: OrderFulfilled) -> None:
+async def order_fulfilled(session: AsyncSession, event: CloudEvent, payload: OrderFulfilled) -> None:
     """The marketplace confirmed the tracking: the order is shipped (once fully shipped)."""
-    await repo.confirm_shipment(session, payload.shipment_id)
     row = await repo.get_order(session, payload.order_id, None)
-    if row is None or not payload.fully_shipped or row.status != "paid":
+    if row is None:
+        return
+    await repo.apply_shipment_event(session, {"shipment_id": payload.shipment_id, "order_id": payload.order_id,
+                                              "status": "confirmed"}, event.aggregate_version)
+    if not payload.fully_shipped or row.status != "paid":
         return
     await repo.update_order(session, row.id, {"status": "shipped"}, None)
     row = await repo.get_order(session, row.id, None)
     lines = (await repo.lines_of(session, [row.id]))[row.id]
-    await add_event(session, make_event(SOURCE, snapshot(row, lines, OrderUpdated), subject=str(row.id),
-                                        tenant_id=str(row.merchant_id)))
+    await stage(session, row, snapshot(row, lines, OrderUpdated))
 
 
 HANDLERS = {

@@ -15,8 +15,8 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
+from services.orders.events import stage
 from services.orders.snapshots import line_values, new_order_id, next_status, order_values, snapshot
-from shared.events import make_event
 from shared.events.payloads import (
     CustomerRegistered,
     OrderCancelled,
@@ -26,10 +26,8 @@ from shared.events.payloads import (
     OrderUpdated,
 )
 from shared.marketplaces.base import MarketplaceOrder
-from shared.messaging.outbox import add_event
 
 Outcome = Literal["created", "imported", "updated", "cancelled", "unchanged", "stale", "skipped"]
-SOURCE = "channelbridge/orders"
 
 
 @dataclass(frozen=True)
@@ -65,11 +63,11 @@ async def ingest_order(session: AsyncSession, connection, order: MarketplaceOrde
     await repo.update_order(session, existing.id, {**values, "status": status}, line_values(order))
     row = await repo.get_order(session, existing.id, None)
     if status == "cancelled" and existing.status != "cancelled":
-        await _emit(session, row, OrderCancelled(
+        await stage(session, row, OrderCancelled(
             order_id=row.id, merchant_id=row.merchant_id, connection_id=row.connection_id,
             marketplace=row.marketplace, external_id=row.external_id, reason=order.marketplace_status or None))
         return "cancelled"
-    await _emit(session, row, await _snapshot(session, row, OrderUpdated))
+    await stage(session, row, await _snapshot(session, row, OrderUpdated))
     return "updated"
 
 
@@ -84,27 +82,30 @@ async def _create(session: AsyncSession, connection, order: MarketplaceOrder, po
         return "unchanged"  # a concurrent sync inserted it first and emitted its event
     row = await repo.get_order(session, values["id"], None)
     if policy.archive:
-        await _emit(session, row, await _snapshot(session, row, OrderImported))
+        await stage(session, row, await _snapshot(session, row, OrderImported))
         return "imported"
-    await _emit(session, row, await _snapshot(session, row, OrderPaid, update_stock=policy.update_stock))
+    await stage(session, row, await _snapshot(session, row, OrderPaid, update_stock=policy.update_stock))
     email = (order.buyer.email or "").strip().lower()
     if policy.send_confirmation and email:
-        await _emit(session, row, OrderConfirmationRequested(
+        await stage(session, row, OrderConfirmationRequested(
             order_id=row.id, merchant_id=row.merchant_id, buyer_email=email, buyer_name=order.buyer.name))
     if policy.register_customers and email and await repo.add_customer(
             session, merchant_id=row.merchant_id, email=email, name=order.buyer.name, first_order_id=row.id):
-        await _emit(session, row, CustomerRegistered(
+        await stage(session, row, CustomerRegistered(
             merchant_id=row.merchant_id, email=email, name=order.buyer.name, first_order_id=row.id))
     return "created"
 
 
 async def mark_cancelled(session: AsyncSession, order_id, reason: str | None) -> bool:
-    """Cancelled at the marketplace on our request; False when it already was (no second event)."""
-    row = await repo.get_order(session, order_id, None)
+    """Cancelled at the marketplace on our request; False when it already was (no second event).
+
+    Under the row lock, like `ingest_order`: a sync or webhook seeing the same cancellation waits, then
+    finds it done."""
+    row = await repo.get_order(session, order_id, None, for_update=True)
     if row is None or row.status == "cancelled":
         return False
     await repo.update_order(session, order_id, {"status": "cancelled"}, None)
-    await _emit(session, row, OrderCancelled(
+    await stage(session, row, OrderCancelled(
         order_id=row.id, merchant_id=row.merchant_id, connection_id=row.connection_id,
         marketplace=row.marketplace, external_id=row.external_id, reason=reason))
     return True
@@ -119,7 +120,3 @@ def _archive_status(state: str) -> str | None:
 async def _snapshot(session: AsyncSession, row, model, **extra):
     lines = (await repo.lines_of(session, [row.id]))[row.id]
     return snapshot(row, lines, model, **extra)
-
-
-async def _emit(session: AsyncSession, row, payload) -> None:
-    await add_event(session, make_event(SOURCE, payload, subject=str(row.id), tenant_id=str(row.merchant_id)))

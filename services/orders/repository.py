@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.models import connections, customers, order_lines, order_shipments, orders, rejected_payloads, sync_states
 from shared.db.locks import advisory_key, advisory_lock_held
+from shared.db.versions import is_newer
 
 
 async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
@@ -56,7 +57,8 @@ async def lines_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uu
 
 async def shipments_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     rows = (await session.execute(
-        sa.select(order_shipments).where(order_shipments.c.order_id.in_(order_ids))
+        sa.select(order_shipments).where(order_shipments.c.order_id.in_(order_ids),
+                                         order_shipments.c.carrier.is_not(None))  # booked, not only confirmed
         .order_by(order_shipments.c.booked_at)
     )).all()
     by_order: dict[uuid.UUID, list] = {i: [] for i in order_ids}
@@ -65,10 +67,13 @@ async def shipments_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dic
     return by_order
 
 
-async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None):
+async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None, *,
+                    for_update: bool = False):
     query = sa.select(orders).where(orders.c.id == order_id)
     if merchant_id is not None:
         query = query.where(orders.c.merchant_id == merchant_id)
+    if for_update:
+        query = query.with_for_update()
     return (await session.execute(query)).one_or_none()
 
 
@@ -104,16 +109,21 @@ async def clear_rejection(session: AsyncSession, connection_id: uuid.UUID, exter
 # --- connections projection and sync state --------------------------------------------------------------
 
 
-async def upsert_connection(session: AsyncSession, values: dict) -> None:
-    stmt = insert(connections).values(**values)
+async def apply_connection_event(session: AsyncSession, values: dict, version: int) -> None:
+    """Take a connection.* event's state if its version is newer than the one applied last.
+
+    A row is created by whichever event comes first, so a `disconnected` that overtakes `connected` is
+    remembered and the late `connected` finds a newer version. Disconnected is final at auth (a shop
+    connected again gets a new connection), so nothing moves a connection out of it here either.
+    """
+    stmt = insert(connections).values(**values, version=version)
+    status = sa.case((connections.c.status == "disconnected", connections.c.status), else_=stmt.excluded.status)
     await session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_={**{k: stmt.excluded[k] for k in values if k != "id"}, "updated_at": sa.func.now()}))
+        index_elements=["id"],
+        set_={**{k: stmt.excluded[k] for k in values if k not in ("id", "status")},
+              "status": status, "version": stmt.excluded.version, "updated_at": sa.func.now()},
+        where=is_newer(connections.c.version, stmt.excluded.version)))
     await session.execute(insert(sync_states).values(connection_id=values["id"]).on_conflict_do_nothing())
-
-
-async def set_connection_status(session: AsyncSession, connection_id: uuid.UUID, status: str) -> None:
-    await session.execute(connections.update().where(connections.c.id == connection_id)
-                          .values(status=status, updated_at=sa.func.now()))
 
 
 async def get_connection(session: AsyncSession, connection_id: uuid.UUID):
@@ -166,13 +176,19 @@ async def request_sync_now(session: AsyncSession, connection_id: uuid.UUID) -> N
                           .values(next_run_at=sa.func.now(), manual_requested=True))
 
 
-async def add_shipment(session: AsyncSession, values: dict) -> None:
-    await session.execute(insert(order_shipments).values(**values).on_conflict_do_nothing())
+async def apply_shipment_event(session: AsyncSession, values: dict, version: int) -> None:
+    """Take a shipment event's state if its version is newer; carrier and tracking fill in whenever they come.
 
-
-async def confirm_shipment(session: AsyncSession, shipment_id: uuid.UUID) -> None:
-    await session.execute(order_shipments.update().where(order_shipments.c.shipment_id == shipment_id)
-                          .values(status="confirmed"))
+    `order.fulfilled` can overtake `shipment.booked` (two topics): it then leaves a row without carrier
+    that the late booking completes without moving its status back.
+    """
+    stmt = insert(order_shipments).values(**values, version=version)
+    newer = is_newer(order_shipments.c.version, stmt.excluded.version)
+    set_ = {k: sa.func.coalesce(stmt.excluded[k], order_shipments.c[k]) for k in ("carrier", "tracking_number")
+            if k in values}
+    set_["status"] = sa.case((newer, stmt.excluded.status), else_=order_shipments.c.status)
+    set_["version"] = sa.case((newer, stmt.excluded.version), else_=order_shipments.c.version)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["shipment_id"], set_=set_))
 
 
 async def add_customer(session: AsyncSession, *, merchant_id: uuid.UUID, email: str, name: str | None,

@@ -3,6 +3,14 @@
 Producers build envelopes with `make_event`; consumers call `parse_event`, which validates the envelope
 and the payload against the model registered for the event type, so a malformed message is rejected
 with the field that is wrong before any handler sees it.
+
+`aggregateversion` (a CloudEvents extension attribute: the spec allows only lower-case letters and digits
+in attribute names) is the version of the aggregate the event describes after the change, counted per
+aggregate by its owner in the transaction that stages the event. Events of one aggregate travel on
+several topics (`order.paid`, `order.cancelled`), so they can arrive in any order; projections compare
+versions instead of trusting arrival order. It lives on the envelope, not in the payload, because the
+envelope accepts unknown attributes: a consumer running the previous release still reads new events
+during a rolling deploy, and events published before the deploy (no version) read as version 0.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ class CloudEvent(BaseModel):
     subject: str | None = None
     datacontenttype: str = "application/json"
     tenantid: str | None = None
+    aggregateversion: int | None = Field(
+        None, ge=1, description="version of the aggregate after this change; absent on unversioned events")
     data: dict[str, Any]
 
     @property
@@ -38,8 +48,14 @@ class CloudEvent(BaseModel):
         """Partition key: the aggregate id, kept in `subject`."""
         return self.subject or self.id
 
+    @property
+    def aggregate_version(self) -> int:
+        """The version to compare; 0 for events published before versions existed."""
+        return self.aggregateversion or 0
 
-def make_event(source: str, payload: BaseModel, *, subject: str, tenant_id: str | None) -> CloudEvent:
+
+def make_event(source: str, payload: BaseModel, *, subject: str, tenant_id: str | None,
+               aggregate_version: int | None = None) -> CloudEvent:
     return CloudEvent(
         id=str(uuid.uuid4()),
         source=source,
@@ -47,6 +63,7 @@ def make_event(source: str, payload: BaseModel, *, subject: str, tenant_id: str 
         time=datetime.now(UTC),
         subject=subject,
         tenantid=tenant_id,
+        aggregateversion=aggregate_version,
         data=payload.model_dump(mode="json"),
     )
 

@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from services.fulfilment.consumers import orders_paid
+from services.fulfilment.consumers import order_snapshots
 from services.fulfilment.models import orders
 from shared.db import create_engine_for_schema, session_factory
 from shared.events import make_event
 from shared.events.payloads import Address, Buyer, OrderLine, OrderPaid
 
 
-def _paid(order_id: uuid.UUID, *quantities: int):
+def _paid(order_id: uuid.UUID, *quantities: int, version: int | None = None):
     payload = OrderPaid(
         order_id=order_id, merchant_id=uuid.uuid4(), connection_id=uuid.uuid4(), marketplace="etsy",
         external_id=str(order_id.int % 10**9), status="paid", buyer=Buyer(email="b@example.com"),
@@ -22,7 +22,8 @@ def _paid(order_id: uuid.UUID, *quantities: int):
         currency="EUR",
         lines=[OrderLine(external_id=f"line-{i}", title="Mug", quantity=q, unit_price=Decimal("9.50"))
                for i, q in enumerate(quantities)])
-    return make_event("test", payload, subject=str(order_id), tenant_id=str(payload.merchant_id)), payload
+    return make_event("test", payload, subject=str(order_id), tenant_id=str(payload.merchant_id),
+                      aggregate_version=version), payload
 
 
 async def test_a_batch_of_paid_orders_is_one_upsert_where_the_later_event_of_an_order_wins(stack, settings):
@@ -30,7 +31,7 @@ async def test_a_batch_of_paid_orders_is_one_upsert_where_the_later_event_of_an_
     first, second = uuid.uuid4(), uuid.uuid4()
     try:
         async with session_factory(engine)() as session, session.begin():
-            await orders_paid(session, [_paid(first, 1), _paid(second, 2, 3), _paid(first, 4)])
+            await order_snapshots(session, [_paid(first, 1), _paid(second, 2, 3), _paid(first, 4)])
         async with engine.connect() as conn:
             rows = dict((await conn.execute(
                 sa.select(orders.c.order_id, orders.c.lines).where(orders.c.order_id.in_([first, second])))).all())
@@ -40,3 +41,19 @@ async def test_a_batch_of_paid_orders_is_one_upsert_where_the_later_event_of_an_
         first: [{"external_id": "line-0", "quantity": 4}],
         second: [{"external_id": "line-0", "quantity": 2}, {"external_id": "line-1", "quantity": 3}],
     }
+
+
+async def test_in_one_batch_the_newest_version_of_an_order_wins_and_an_unversioned_event_cannot_undo_it(stack, settings):
+    engine = create_engine_for_schema(settings.database_url, "fulfilment", pool_size=1)
+    order_id = uuid.uuid4()
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await order_snapshots(session, [_paid(order_id, 1, version=1), _paid(order_id, 5, version=3),
+                                            _paid(order_id, 2, version=2)])
+        async with session_factory(engine)() as session, session.begin():
+            await order_snapshots(session, [_paid(order_id, 7)])  # published before versions existed
+        async with engine.connect() as conn:
+            row = (await conn.execute(sa.select(orders).where(orders.c.order_id == order_id))).one()
+    finally:
+        await engine.dispose()
+    assert (row.lines, row.version) == ([{"external_id": "line-0", "quantity": 5}], 3)

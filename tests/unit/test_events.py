@@ -29,10 +29,23 @@ def test_event_round_trips_with_order_id_as_key():
     assert parsed.specversion == "1.0" and parsed.type == "shipment.booked" and parsed.tenantid
 
 
+def test_aggregate_version_travels_on_the_envelope_and_reads_as_0_on_events_from_before_it():
+    payload = _booked()
+    versioned = make_event("fulfilment", ShipmentBooked.model_validate(payload.data), subject=payload.subject,
+                           tenant_id=payload.tenantid, aggregate_version=3)
+    assert json.loads(versioned.model_dump_json())["aggregateversion"] == 3
+    assert parse_event(versioned.model_dump_json())[0].aggregate_version == 3
+    legacy = json.loads(payload.model_dump_json())
+    legacy.pop("aggregateversion")
+    assert parse_event(json.dumps(legacy))[0].aggregate_version == 0
+
+
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda e: e.pop("id"), "invalid CloudEvent envelope: id: Field required"),
     (lambda e: e.update(specversion="0.3"), "invalid CloudEvent envelope: specversion"),
     (lambda e: e.update(type="order.exploded"), "unknown event type 'order.exploded'"),
+    (lambda e: e.update(aggregateversion=0), "invalid CloudEvent envelope: aggregateversion"),
+    (lambda e: e.update(aggregateversion="newest"), "invalid CloudEvent envelope: aggregateversion"),
     (lambda e: e["data"].update(tracking_number=None), "invalid shipment.booked payload: data.tracking_number"),
     (lambda e: e["data"].update(surprise=1), "invalid shipment.booked payload: data.surprise"),
 ])

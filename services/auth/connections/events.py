@@ -6,6 +6,8 @@ from pydantic import BaseModel
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.auth.models import connections
+from shared.db.versions import next_version
 from shared.events import make_event
 from shared.events.payloads import ConnectionConnected, ConnectionDisconnected, ConnectionNeedsReauth
 from shared.messaging.outbox import add_event
@@ -14,9 +16,11 @@ SOURCE = "channelbridge/auth"
 
 
 async def _stage(session: AsyncSession, connection: RowMapping, payload: BaseModel) -> None:
-    # Keyed (subject) by connection id so one connection's events stay in order on one partition.
+    # Keyed (subject) by connection id so one connection's events stay in order on one partition; versioned
+    # because they use three topics, where nothing keeps `disconnected` behind `connected`.
+    version = await next_version(session, connections, connections.c.id, connection["id"])
     await add_event(session, make_event(SOURCE, payload, subject=str(connection["id"]),
-                                        tenant_id=str(connection["merchant_id"])))
+                                        tenant_id=str(connection["merchant_id"]), aggregate_version=version))
 
 
 async def connected(session: AsyncSession, connection: RowMapping, *, shop_id: str, shop_name: str | None) -> None:
