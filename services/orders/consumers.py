@@ -19,11 +19,12 @@ from shared.events.payloads import (
 from shared.messaging.outbox import add_event
 
 
-async def connection_connected(session: AsyncSession, _event: CloudEvent, payload: ConnectionConnected) -> None:
-    """A shop to sync from now on (its first sync is due immediately)."""
+async def connection_connected(session: AsyncSession, event: CloudEvent, payload: ConnectionConnected) -> None:
+    """A shop to sync from now on (its first sync is due immediately, and starts from `connected_at`)."""
     await repo.upsert_connection(session, {
         "id": payload.connection_id, "merchant_id": payload.merchant_id, "marketplace": payload.marketplace,
-        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active"})
+        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active",
+        "connected_at": payload.connected_at or event.time})
 
 
 async def connection_disconnected(session: AsyncSession, _event: CloudEvent, payload: ConnectionDisconnected) -> None:
