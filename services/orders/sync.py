@@ -145,14 +145,16 @@ class OrderSync:
 
         The first sweep starts when the connection became active: the journal's cursor is taken at the
         first sync, so what happened between connecting and that sync is only seen here. Later sweeps
-        run every `order_sweep_interval_s` from a little (the overlap) before the last one started, to
-        catch what a lost or expired journal event would hide; they never look before the connection
-        (history is an archive import's business).
+        run every `order_sweep_interval_s` (and on a manual "sync now", whose caller may be missing an
+        order) from a little (the overlap) before the last one started, to catch what a lost or expired
+        journal event would hide; they never look before the connection (history is an archive
+        import's business).
         """
         floor = connection.connected_at or connection.updated_at
         if state.swept_at is None:
             return floor
-        if (started_at - state.swept_at).total_seconds() < self._settings.order_sweep_interval_s:
+        due = (started_at - state.swept_at).total_seconds() >= self._settings.order_sweep_interval_s
+        if not due and not state.manual_requested:
             return None
         return max(state.swept_at - timedelta(seconds=self._settings.order_sync_overlap_s), floor)
 

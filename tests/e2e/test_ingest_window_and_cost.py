@@ -74,6 +74,20 @@ async def test_allegro_orders_placed_between_connecting_and_the_first_sync_are_a
     assert set(await merchant.orders_by_external_id(connection["id"])) == {*placed, *later}
 
 
+async def test_an_allegro_order_whose_journal_event_is_lost_is_found_by_a_manual_sync(gateway, allegro):
+    """The sweep under the journal runs every order_sweep_interval_s, and whenever a merchant asks."""
+    merchant = await Merchant.create(gateway)
+    seller = await _allegro_seller(allegro)
+    connection = await _approve(merchant, allegro, "allegro", seller["id"])
+    await merchant.sync_now_and_wait(connection["id"])
+
+    [lost] = await _allegro_forms(allegro, seller["id"], emitEvents=False)
+    state = await merchant.sync_now_and_wait(connection["id"])
+
+    assert state["last_outcome"] == "ok", state
+    assert set(await merchant.orders_by_external_id(connection["id"])) == {lost}
+
+
 async def test_etsy_orders_placed_between_connecting_and_the_first_sync_are_all_imported(gateway, etsy):
     merchant = await Merchant.create(gateway)
     shop = await etsy.new_shop(f"window-{uuid.uuid4().hex[:6]}")
