@@ -151,6 +151,11 @@ class OrderSync:
         import's business).
         """
         floor = connection.connected_at or connection.updated_at
+        if state.swept_at is None and connection.connected_at is None:
+            # Known from before `connected_at` was kept, when every run swept: carry on from that window
+            # rather than re-reading everything since the connection.
+            window = self._settings.order_sync_interval_s + self._settings.order_sync_overlap_s
+            return max(started_at - timedelta(seconds=window), floor)
         if state.swept_at is None:
             return floor
         due = (started_at - state.swept_at).total_seconds() >= self._settings.order_sweep_interval_s
