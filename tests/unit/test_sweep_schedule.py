@@ -24,7 +24,6 @@ def test_the_first_sweep_starts_when_the_connection_became_active() -> None:
     assert since(swept_ago_s=None) == CONNECTED
 
 
-
 def test_a_connection_known_from_before_connected_at_keeps_the_old_window() -> None:
     """Every run used to sweep the last interval + overlap: a migrated projection carries on from there
     instead of re-reading everything since it connected."""
