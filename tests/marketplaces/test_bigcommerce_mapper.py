@@ -32,11 +32,11 @@ def test_an_order_with_embedded_consignments_maps_like_the_three_part_read() -> 
     """`include=consignments.line_items` puts products and shipping addresses in the order: the same
     order results as from `GET …/products` + `GET …/shipping_addresses`, field for field."""
     lines = [product(5001), product(5002, sku="MUG", order_address_id=9002), product(5003, sku="E-BOOK", type="digital")]
-    embedded = order(consignments=consignments(
+    embedded = order(items_total=sum(p["quantity"] for p in lines), consignments=consignments(
         shipping=[shipping_consignment(9001, [lines[0]]),
                   shipping_consignment(9002, [lines[1]], first_name="Grace", last_name="Hopper")],
         downloads=[{"recipient_email": "charles@example.com", "line_items": [lines[2]]}]))
-    three_part = mapper.to_order(order(), lines, [shipping_address(9001),
+    three_part = mapper.to_order(order(items_total=sum(p["quantity"] for p in lines)), lines, [shipping_address(9001),
                                                  shipping_address(9002, first_name="Grace", last_name="Hopper")])
 
     products, addresses = mapper.consignment_parts(embedded)
@@ -51,6 +51,8 @@ def test_consignments_without_embedded_products_ask_for_the_sub_resources() -> N
     assert mapper.consignment_parts(order()) is None
     assert mapper.consignment_parts(order(consignments=consignments(shipping=[shipping_consignment(line_items=[link])]))) is None
     assert mapper.consignment_parts(order(consignments=consignments(shipping=[]))) is None
+    # Fewer items embedded than the order holds (a consignment kind we do not read): the sub-resources decide.
+    assert mapper.consignment_parts(order(items_total=5, consignments=consignments())) is None
     # Without consignment_structure=object BigCommerce answers an array of consignment objects.
     (products, addresses) = mapper.consignment_parts(order(consignments=[consignments()]))
     assert [p["id"] for p in products] == [5001] and [a["id"] for a in addresses] == [9001]

@@ -139,7 +139,8 @@ def consignment_parts(order: Any) -> tuple[list[Any], list[Any]] | None:
     Every product sits in one consignment: shipping (one per address; the consignment carries the
     address fields and its id is the order address id), pickup, download or gift-certificate e-mail.
     Products are returned in id order, as `GET …/products` lists them. None when the order carries no
-    embedded products (no `consignments`, links only, or none at all): the caller then reads the
+    embedded products (no `consignments`, links only, or none at all), or fewer items than its
+    `items_total` (a kind of consignment this code does not know): the caller then reads the
     sub-resources, so a store that ignores `include` costs calls, never lines.
     """
     raw = order.get("consignments") if isinstance(order, Mapping) else None
@@ -160,6 +161,10 @@ def consignment_parts(order: Any) -> tuple[list[Any], list[Any]] | None:
                     return None  # a `{url, resource}` link: the products were not embedded
                 products.setdefault(item.get("id"), item)
     if not products:
+        return None
+    items_total = order.get("items_total")
+    counted = sum(p.get("quantity") for p in products.values() if isinstance(p.get("quantity"), int | float))
+    if isinstance(items_total, int | float) and not isinstance(items_total, bool) and counted != items_total:
         return None
     ordered = sorted(products.values(), key=lambda p: (0, p["id"]) if isinstance(p.get("id"), int) else (1, 0))
     return ordered, [{k: v for k, v in a.items() if k != "line_items"} for a in addresses]
