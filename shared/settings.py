@@ -81,6 +81,8 @@ class Settings(BaseSettings):
 
     order_sync_interval_s: float = 60.0
     order_sync_overlap_s: int = 600
+    # How often the safety-net sweep re-reads recently updated orders beside an event journal (Allegro).
+    order_sweep_interval_s: float = 900.0
     marketplace_timeout_s: float = 20.0
     marketplace_max_retries: int = 5
 

@@ -95,6 +95,7 @@ def create_app(state: AllegroState | None = None) -> FastAPI:
                 "params": {k: request.query_params.getlist(k) for k in request.query_params},
                 "accept": request.headers.get("accept"),
                 "authorization": request.headers.get("authorization", "").split(" ")[0] or None,
+                "user_id": _token_user(world, request),
                 "status": response.status_code,
                 "fault": fault_kind,
             }
@@ -102,6 +103,13 @@ def create_app(state: AllegroState | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def _token_user(world: AllegroState, request: Request) -> str | None:
+    """Whose bearer token made the call, so tests can count one seller's calls beside other sellers'."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    token = world.access_tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+    return token.user_id if token is not None else None
 
 
 app = create_app()

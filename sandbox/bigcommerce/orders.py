@@ -82,12 +82,8 @@ def _order_total(order: Order) -> Decimal:
 
 def query_orders(state: BigCommerceState, store_hash: str, params: Mapping[str, str]) -> list[Order]:
     """`GET /v2/orders` filters, sort and page. Incomplete (0) orders only show when asked for.
-
-    `include` (consignments, fees) is refused with 400: the sandbox does not model consignments,
-    and silently answering without them would let a client believe it parsed them.
-    """
-    if params.get("include"):
-        raise v2_bad_request(f"The sandbox does not emulate include={params['include']}.")
+    `include` is read by `includes` (the caller renders what it asks for)."""
+    includes(params)
     status_id = _int_param(params, "status_id")
     min_id, max_id = _int_param(params, "min_id"), _int_param(params, "max_id")
     customer_id, channel_id = _int_param(params, "customer_id"), _int_param(params, "channel_id")
@@ -123,6 +119,31 @@ def query_orders(state: BigCommerceState, store_hash: str, params: Mapping[str, 
 
     matched = sorted(filter(keep, state.orders.values()), key=sort_key, reverse=direction == "desc")
     return paginate(matched, params, state.settings.orders_max_limit)
+
+
+INCLUDES = frozenset({"consignments", "consignments.line_items", "fees"})
+
+
+def includes(params: Mapping[str, str]) -> frozenset[str]:
+    """`include` (comma list) → the sub-resources to embed; 400 for what the sandbox cannot render.
+
+    Consignments come only in the object structure (`consignment_structure=object`, which the spec says
+    goes with them); `fees` are not modelled, and answering without them would let a client believe
+    it parsed them.
+    """
+    raw = params.get("include") or ""
+    wanted = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    unknown = wanted - INCLUDES
+    if unknown:
+        raise v2_bad_request(f"The field 'include' is invalid: {', '.join(sorted(unknown))}.")
+    if "fees" in wanted:
+        raise v2_bad_request("The sandbox does not emulate include=fees.")
+    structure = params.get("consignment_structure")
+    if structure is not None and structure != "object":
+        raise v2_bad_request("The field 'consignment_structure' is invalid.")
+    if wanted and structure != "object":
+        raise v2_bad_request("The sandbox renders consignments only with consignment_structure=object.")
+    return wanted
 
 
 _DATE_FILTERS = {

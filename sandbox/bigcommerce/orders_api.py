@@ -49,14 +49,16 @@ async def get_orders(request: Request, store_hash: str) -> Response:
     store, _ = authorize(request, store_hash, ORDERS_READ)
     state = bc_state(request)
     found = orders.query_orders(state, store_hash, request.query_params)
-    return collection([payloads.order_payload(o, store, state.settings, origin(request)) for o in found])
+    include = orders.includes(request.query_params)
+    return collection([payloads.order_payload(o, store, state.settings, origin(request), include) for o in found])
 
 
 @router.get("/orders/{order_id}")
 async def get_order(request: Request, store_hash: str, order_id: str) -> dict[str, Any]:
     store, _ = authorize(request, store_hash, ORDERS_READ)
     state = bc_state(request)
-    return payloads.order_payload(_order(state, store_hash, order_id), store, state.settings, origin(request))
+    include = orders.includes(request.query_params)
+    return payloads.order_payload(_order(state, store_hash, order_id), store, state.settings, origin(request), include)
 
 
 @router.put("/orders/{order_id}")

@@ -4,8 +4,9 @@ Money is a decimal string with four places (`"12.5000"`), dates are RFC 2822 str
 (`"Tue, 05 Mar 2019 21:40:11 +0000"`), an unset `date_shipped` is `""`, and V2 orders point at
 their products and shipping addresses with `{url, resource}` links instead of embedding them.
 The links say `shippingaddresses` (no underscore) because BigCommerce's own do; the API serves
-both spellings. No `consignments` key is sent: the spec's examples omit it, and its schema
-(`oneOf` link | consignment object) rejects a `{url, resource}` link as ambiguous.
+both spellings. A `consignments` key is sent only when asked for (`include=consignments` or
+`consignments.line_items` with `consignment_structure=object`): the spec's examples omit it otherwise,
+and its schema (`oneOf` link | consignment object) cannot tell a bare `{url, resource}` link apart.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def status_label(settings: Settings, status_id: int) -> str:
     return settings.status_custom_labels.get(status_id, ORDER_STATUSES[status_id].name)
 
 
-def order_payload(order: Order, store: Store, settings: Settings, origin: str) -> dict[str, Any]:
+def order_payload(order: Order, store: Store, settings: Settings, origin: str,
+                  include: frozenset[str] = frozenset()) -> dict[str, Any]:
     subtotal_ex = sum((p.price_ex_tax * p.quantity for p in order.products), Decimal(0))
     subtotal_inc = sum((p.price_inc_tax * p.quantity for p in order.products), Decimal(0))
     total_ex = subtotal_ex + order.shipping_cost_ex_tax - order.discount_amount
@@ -168,6 +170,8 @@ def order_payload(order: Order, store: Store, settings: Settings, origin: str) -
         "tax_provider_id": "",
         "customer_locale": "en",
         "external_order_id": order.external_order_id,
+        **({"consignments": consignments_payload(order, origin, line_items="consignments.line_items" in include)}
+           if include & CONSIGNMENT_INCLUDES else {}),
     }
 
 
@@ -281,6 +285,74 @@ def shipping_address_payload(address: ShippingAddress, order: Order, origin: str
         "shipping_zone_name": address.address.country or "Default",
         "shipping_quotes": _link(origin, order.store_hash, resource),
         "form_fields": [],
+    }
+
+
+CONSIGNMENT_INCLUDES = frozenset({"consignments", "consignments.line_items"})
+
+
+def consignments_payload(order: Order, origin: str, *, line_items: bool) -> dict[str, Any]:
+    """`orderConsignment_Get`: where each product goes. Physical products ship to their shipping address
+    (one shipping consignment per address, its id the address id) or, without one, are picked up;
+    digital ones are downloads, gift certificates go by e-mail. `line_items` are the products
+    themselves (`include=consignments.line_items`) or links to them (`include=consignments`)."""
+
+    def items(products: list[OrderProduct]) -> list[dict[str, Any]]:
+        if line_items:
+            return [order_product_payload(p) for p in products]
+        return [_link(origin, order.store_hash, f"/orders/{order.id}/products/{p.id}") for p in products]
+
+    address_ids = {a.id for a in order.shipping_addresses}
+    physical = [p for p in order.products if p.type == "physical"]
+    picked_up = [p for p in physical if p.order_address_id not in address_ids]
+    digital = [p for p in order.products if p.type == "digital"]
+    certificates = [p for p in order.products if p.type == "giftcertificate"]
+    email = order.billing_address.email
+    return {
+        "pickups": [{
+            "id": order.id,
+            "pickup_method_id": 1,
+            "pickup_method_display_name": "Pick Up",
+            "collection_instructions": "Bring your ID",
+            "collection_time_description": "9am - 6pm",
+            "location": {"id": 1, "name": "Store", "code": "STORE-1", "address_line_1": "", "address_line_2": "",
+                         "city": "", "state": "", "postal_code": "", "country_alpha2": "", "email": "", "phone": ""},
+            "line_items": items(picked_up),
+        }] if picked_up else [],
+        "shipping": [_shipping_consignment(a, order, origin, items([p for p in physical if p.order_address_id == a.id]))
+                     for a in order.shipping_addresses],
+        "downloads": [{"recipient_email": email, "line_items": items(digital)}] if digital else [],
+        "email": {"gift_certificates": [{"recipient_email": email, "line_items": items(certificates)}]
+                  if certificates else []},
+    }
+
+
+def _shipping_consignment(address: ShippingAddress, order: Order, origin: str,
+                          line_items: list[dict[str, Any]]) -> dict[str, Any]:
+    """`shippingConsignment_Get`: the shipping address's fields, but costs as numbers, not strings."""
+    on_address = [p for p in order.products if p.order_address_id == address.id]
+    resource = f"/orders/{order.id}/consignments/shipping/{address.id}/shipping_quotes"
+    return {
+        "id": address.id,
+        **address_payload(address.address),
+        "form_fields": [],
+        "shipping_method": address.shipping_method,
+        "line_items": line_items,
+        "items_total": sum(p.quantity for p in on_address),
+        "items_shipped": sum(p.quantity_shipped for p in on_address),
+        "base_cost": float(address.cost_ex_tax),
+        "cost_ex_tax": float(address.cost_ex_tax),
+        "cost_inc_tax": float(address.cost_inc_tax),
+        "cost_tax": float(address.cost_inc_tax - address.cost_ex_tax),
+        "cost_tax_class_id": 2,
+        "base_handling_cost": 0.0,
+        "handling_cost_ex_tax": 0.0,
+        "handling_cost_inc_tax": 0.0,
+        "handling_cost_tax": 0.0,
+        "handling_cost_tax_class_id": 2,
+        "shipping_zone_id": 1,
+        "shipping_zone_name": address.address.country or "Default",
+        "shipping_quotes": _link(origin, order.store_hash, resource),
     }
 
 

@@ -19,10 +19,12 @@ from shared.events.payloads import (
 
 
 async def connection_connected(session: AsyncSession, event: CloudEvent, payload: ConnectionConnected) -> None:
-    """A shop to sync from now on (its first sync is due immediately), unless a newer event came first."""
+    """A shop to sync from now on (its first sync is due immediately and starts from `connected_at`), unless a
+    newer event came first."""
     await repo.apply_connection_event(session, {
         "id": payload.connection_id, "merchant_id": payload.merchant_id, "marketplace": payload.marketplace,
-        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active"}, event.aggregate_version)
+        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active",
+        "connected_at": payload.connected_at or event.time}, event.aggregate_version)
 
 
 async def connection_disconnected(session: AsyncSession, event: CloudEvent, payload: ConnectionDisconnected) -> None:

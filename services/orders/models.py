@@ -18,6 +18,8 @@ connections = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="0",
               comment="aggregateversion of the last connection.* event applied"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("connected_at", sa.DateTime(timezone=True),
+              comment="when auth made the connection active (connection.connected)"),
     comment="Projection of auth's connection events: which shops to sync",
 )
 
@@ -35,6 +37,8 @@ sync_states = sa.Table(
     sa.Column("manual_requested", sa.Boolean, nullable=False, server_default=sa.false(),
               comment="a POST …/sync asked for this run: it runs even with auto import off"),
     sa.Column("archive_imported_since", sa.Date, comment="the archive import already done for this date"),
+    sa.Column("swept_at", sa.DateTime(timezone=True),
+              comment="start of the last complete safety-net sweep (journal marketplaces)"),
 )
 
 orders = sa.Table(

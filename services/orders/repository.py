@@ -204,6 +204,11 @@ async def save_page_cursor(session: AsyncSession, connection_id: uuid.UUID, curs
     await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id).values(cursor=cursor))
 
 
+async def mark_swept(session: AsyncSession, connection_id: uuid.UUID, started_at: datetime) -> None:
+    await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
+                          .values(swept_at=started_at))
+
+
 async def mark_archive_imported(session: AsyncSession, connection_id: uuid.UUID, since) -> None:
     await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
                           .values(archive_imported_since=since))

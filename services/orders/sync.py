@@ -124,12 +124,11 @@ class OrderSync:
             window = SyncWindow(cursor=state.cursor, overlap_s=self._settings.order_sync_overlap_s)
             await self._ingest(connection, source.paid_unshipped_orders(window), live, counts)
             sweep = getattr(source, "recently_updated_orders", None)  # event-journal marketplaces (Allegro)
-            if sweep is not None and state.cursor is not None:
-                # The safety net under the journal: whatever changed since a little before the last run, but
-                # nothing from before the connection (the journal starts there; history is an archive import).
-                since = max(started_at - timedelta(seconds=interval + self._settings.order_sync_overlap_s),
-                            connection.updated_at)
+            since = self._sweep_since(connection, state, started_at) if sweep is not None else None
+            if since is not None:
                 await self._ingest(connection, sweep(since), live, counts)
+                async with self._sessions() as session, session.begin():
+                    await repo.mark_swept(session, connection_id, started_at)
         except AuthorizationLost as exc:
             # auth has moved the connection to needs_reauth and told everyone; stop until it is reconnected.
             return await self._finish(connection_id, None, "needs_reauth", str(exc), counts, interval)
@@ -140,6 +139,29 @@ class OrderSync:
             log.exception("orders.sync_crashed", connection_id=str(connection_id))
             return await self._finish(connection_id, None, "failed", repr(exc), counts, min(interval, RETRY_AFTER_FAILURE_S))
         return await self._finish(connection_id, source.next_cursor(started_at), "ok", None, counts, interval)
+
+    def _sweep_since(self, connection, state, started_at: datetime) -> datetime | None:
+        """Where the safety-net sweep under an event journal starts, or None when it is not due.
+
+        The first sweep starts when the connection became active: the journal's cursor is taken at the
+        first sync, so what happened between connecting and that sync is only seen here. Later sweeps
+        run every `order_sweep_interval_s` (and on a manual "sync now", whose caller may be missing an
+        order) from a little (the overlap) before the last one started, to catch what a lost or expired
+        journal event would hide; they never look before the connection (history is an archive
+        import's business).
+        """
+        floor = connection.connected_at or connection.updated_at
+        if state.swept_at is None and connection.connected_at is None:
+            # Known from before `connected_at` was kept, when every run swept: carry on from that window
+            # rather than re-reading everything since the connection.
+            window = self._settings.order_sync_interval_s + self._settings.order_sync_overlap_s
+            return max(started_at - timedelta(seconds=window), floor)
+        if state.swept_at is None:
+            return floor
+        due = (started_at - state.swept_at).total_seconds() >= self._settings.order_sweep_interval_s
+        if not due and not state.manual_requested:
+            return None
+        return max(state.swept_at - timedelta(seconds=self._settings.order_sync_overlap_s), floor)
 
     async def _ingest(self, connection, pages, policy: IngestPolicy, counts: Counter[str]) -> None:
         """Each page, its events and its cursor checkpoint (if any) in one transaction."""

@@ -28,6 +28,8 @@ class ConnectionConnected(_Payload):
     marketplace: Marketplace
     shop_id: str
     shop_name: str | None = None
+    # When the connection became active: where the orders sync starts looking (absent from older producers).
+    connected_at: datetime | None = None
 
 
 class ConnectionDisconnected(_Payload):

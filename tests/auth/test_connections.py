@@ -70,7 +70,8 @@ async def test_connecting_an_etsy_shop_makes_the_connection_active_with_its_shop
     assert event["subject"] == started["id"]
     assert event["tenantid"] == merchant["id"]
     assert event["data"] == {"connection_id": started["id"], "merchant_id": merchant["id"], "marketplace": "etsy",
-                             "shop_id": str(shop["shop_id"]), "shop_name": "WovenWonders"}
+                             "shop_id": str(shop["shop_id"]), "shop_name": "WovenWonders",
+                             "connected_at": shown.json()["connected_at"].replace("+00:00", "Z")}
 
     token = await access_token(auth, settings, started["id"], force=False)
     assert token.status_code == 200, token.text

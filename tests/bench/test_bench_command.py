@@ -1,5 +1,6 @@
 """`make bench` at a small size: every phase runs, every measured event is applied exactly once, and the
-report carries each figure beside its raw baseline. Figures are not asserted: speed is for `make bench`."""
+report carries each figure beside its raw baseline. Figures are not asserted: speed is for `make bench`.
+The calls-per-order section is counted, not timed, so its target (<= 0.05 calls per order) is asserted."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def test_bench_runs_every_phase_and_reports_ratios(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--events", "300", "--latency-rate", "200", "--latency-seconds", "1",
-         "--json", str(out)],
+         "--ingest-orders", "400", "--json", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -29,3 +30,9 @@ def test_bench_runs_every_phase_and_reports_ratios(tmp_path):
         assert lat[phase]["samples"] == 200, phase
     assert "target backbone ≥ 30% of raw (c)" in proc.stdout
     assert "target p99 < 100 ms" in proc.stdout
+    cost = summary["calls_per_order"]
+    assert set(cost) == {"etsy", "bigcommerce", "allegro"}
+    for marketplace, measured in cost.items():
+        assert measured["imported"] == 400 and measured["calls"] > 0, marketplace
+        assert measured["calls_per_order"] <= 0.05 and measured["pass"] is True, (marketplace, measured)
+    assert "calls per order (bulk ingestion, target <= 0.05)" in proc.stdout

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from sandbox.allegro.errors import MEDIA_TYPE
 from sandbox.allegro.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from shared.marketplaces.allegro import client as allegro_client
 from shared.marketplaces.allegro import oauth
 from shared.marketplaces.allegro.client import AllegroClient, allegro_http
 from shared.marketplaces.base import (
@@ -194,6 +195,11 @@ async def connected_cursor(client: AllegroClient) -> str:
     return start.cursor
 
 
+def form_lists(world: AllegroWorld) -> list[dict[str, Any]]:
+    """`GET /order/checkout-forms` reads (the bulk list), without the by-id reads under that path."""
+    return [e for e in world.requests_log("/order/checkout-forms") if e["path"] == "/order/checkout-forms"]
+
+
 def form_gets(world: AllegroWorld, form_id: str) -> list[dict[str, Any]]:
     return [
         e for e in world.requests_log(f"/order/checkout-forms/{form_id}") if e["method"] == "GET" and e["path"].endswith(form_id)
@@ -343,7 +349,8 @@ async def test_duplicate_ready_for_processing_events_yield_one_order_and_one_rea
     (page,) = await sync(client, cursor)
 
     assert [o.external_id for o in page.orders] == [form["id"]]
-    assert len(form_gets(world, form["id"])) == 1
+    assert form_gets(world, form["id"]) == []  # read once, in the checkout-form list
+    assert len(form_lists(world)) == 1
 
 
 async def test_an_order_cancelled_before_payment_is_never_paid(
@@ -385,8 +392,10 @@ async def test_each_page_is_checkpointed_with_its_batchs_last_event_id(
 
     pages = await sync(client, cursor)
 
-    assert [p.cursor for p in pages] == [relevant[999], relevant[-1]]
-    assert [len(p.orders) for p in pages] == [500, 1]  # each order's two events are adjacent in the journal
+    # Both batches are read ahead, then their 501 forms come 100 a call; only the last page moves the cursor.
+    assert [p.cursor for p in pages] == [None] * (len(pages) - 1) + [relevant[-1]]
+    assert sum(len(p.orders) for p in pages) == 501 and len({o.external_id for p in pages for o in p.orders}) == 501
+    assert len(form_lists(world)) == 6 and not [e for e in world.requests_log("/order/checkout-forms/")]
     reads = world.requests_log("/order/events")[1:]  # after the connecting run's own (empty) read
     assert [r["params"]["from"] for r in reads] == [[cursor], [relevant[999]]]
     assert reads[0]["params"]["type"] == [
@@ -404,7 +413,7 @@ async def test_an_outage_mid_batch_yields_no_page_so_the_cursor_stays_where_it_w
 ) -> None:
     cursor = await connected_cursor(client)
     form = world.order(seller["id"])
-    world.fault(kind="server_error", path_prefix="/order/checkout-forms/", count=10)
+    world.fault(kind="server_error", path_prefix="/order/checkout-forms", count=10)
 
     pages: list[OrderPage] = []
     with pytest.raises(TransientMarketplaceError, match="HTTP 500"):
@@ -415,6 +424,58 @@ async def test_an_outage_mid_batch_yields_no_page_so_the_cursor_stays_where_it_w
     world.control("DELETE", "/faults")
     (page,) = await sync(client, cursor)  # the next run re-reads the same batch
     assert [o.external_id for o in page.orders] == [form["id"]]
+
+
+async def test_a_read_ahead_limit_checkpoints_each_read_with_its_last_event(
+    client: AllegroClient, seller: dict[str, Any], world: AllegroWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(allegro_client, "EVENTS_PER_READ", allegro_client.EVENTS_PER_BATCH)
+    world.order(seller["id"])  # before connecting: the journal has a head
+    cursor = await connected_cursor(client)
+    world.orders(seller["id"], count=501)  # 1002 relevant events: two reads
+    relevant = [e["id"] for e in world.events() if e["type"] != "BOUGHT" and int(e["id"]) > int(cursor)]
+
+    pages = await sync(client, cursor)
+
+    assert [p.cursor for p in pages if p.cursor] == [relevant[999], relevant[-1]]
+    ends = [i for i, p in enumerate(pages) if p.cursor]
+    assert sum(len(p.orders) for p in pages[: ends[0] + 1]) == 500  # each order's two events are adjacent
+
+
+async def test_a_form_changed_again_after_its_event_comes_once_in_its_newest_state(
+    client: AllegroClient, seller: dict[str, Any], world: AllegroWorld
+) -> None:
+    cursor = await connected_cursor(client)
+    form = world.order(seller["id"])
+    world.control("POST", "/clock", json={"advance_s": 5})
+    world.act(form["id"], "modify", messageToSeller="Please gift-wrap", emitEvent=False)
+    newest = world.form(form["id"])
+    assert newest["revision"] != form["revision"]
+
+    (page,) = await sync(client, cursor)
+
+    (order,) = page.orders
+    assert order.external_id == form["id"] and order.state == "paid"
+    assert order.updated_at == datetime.fromisoformat(newest["updatedAt"])
+    assert form_gets(world, form["id"]) == [] and len(form_lists(world)) == 1
+
+
+async def test_a_form_the_listing_does_not_show_is_read_by_id(
+    client: AllegroClient, seller: dict[str, Any], world: AllegroWorld
+) -> None:
+    """The journal stays the source of truth: an event newer than its form's `updatedAt` (clocks disagree)
+    puts the form outside the listed window, so it is read by id."""
+    cursor = await connected_cursor(client)
+    listed, late = world.orders(seller["id"], count=2, emitEvents=False)
+    world.control("POST", "/clock", json={"advance_s": 120})
+    world.act(late["id"], "events", type="BUYER_MODIFIED")
+    world.act(listed["id"], "modify", messageToSeller="Ring twice")  # updated and journalled now
+
+    pages = await sync(client, cursor)
+
+    assert sorted(o.external_id for p in pages for o in p.orders) == sorted([listed["id"], late["id"]])
+    assert [p.cursor is not None for p in pages] == [False, True]  # listed forms, then by id with the checkpoint
+    assert len(form_gets(world, late["id"])) == 1 and form_gets(world, listed["id"]) == []
 
 
 async def test_a_passing_server_error_on_the_journal_is_retried(

@@ -11,6 +11,7 @@ from shared.marketplaces.allegro.carriers import CarrierDirectory
 from shared.marketplaces.allegro.mapper import (
     checkout_form_ids,
     checkout_form_to_order,
+    earliest_event_time,
     last_event_id,
     parse_checkout_forms,
     sent_line_ids,
@@ -244,6 +245,14 @@ def test_events_collapse_to_distinct_checkout_forms_in_order_and_report_events_w
     assert ids == [FORM_ID, other]
     assert [(r.external_id, r.reason) for r in rejected] == [("event 1003", "order.checkoutForm.id is missing")]
     assert last_event_id(events) == "1005"
+
+
+def test_the_oldest_event_time_bounds_the_forms_a_batch_needs() -> None:
+    early, late, timeless = order_event("1001"), order_event("1002"), order_event("1003")
+    early["occurredAt"], late["occurredAt"] = "2026-03-01T10:15:30.123Z", "2026-03-01T11:00:00Z"
+    del timeless["occurredAt"]
+    assert earliest_event_time([late, timeless, early]) == datetime(2026, 3, 1, 10, 15, 30, 123000, tzinfo=UTC)
+    assert earliest_event_time([timeless]) is None
 
 
 def test_shipment_body_and_sent_lines() -> None:

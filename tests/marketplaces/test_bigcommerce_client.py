@@ -125,6 +125,28 @@ async def test_sync_pages_through_mixed_statuses_and_returns_exactly_the_paid_un
     assert {c.url.params["status_id"] for c in list_calls} == {"11", "9", "3"}
 
 
+async def test_a_bulk_sync_reads_lines_and_addresses_in_the_list_call_at_most_one_call_per_250_orders(
+    bc_settings: Settings, world: World, connection: Connection, tokens: StaticTokens, exchanges: Exchanges
+) -> None:
+    """Products and shipping addresses come embedded (`include=consignments.line_items`), so 600 paid orders
+    cost their list pages only, not two sub-resource reads each; every line and address still arrives."""
+    store = connection.store_hash
+    for _ in range(3):
+        world.orders(store, count=200, status_id=11, products=TWO_LINES,
+                     shipping_addresses=[{"city": "Austin"}, {"city": "Boston"}])
+    async with recording_http(bc_settings, store, exchanges) as http:
+        bulk = BigCommerceClient(bc_settings, tokens, shop_id=store, http=http, page_size=250)
+        pages = await pages_of(bulk.paid_unshipped_orders(SyncWindow(cursor=None)))
+
+    orders = [o for p in pages for o in p.orders]
+    assert len(orders) == 600 and not any(p.rejected for p in pages)
+    assert all([line.sku for line in o.lines] == ["MUG-1", "PLATE-1"] for o in orders)
+    assert all(o.shipping_address.city == "Austin" for o in orders)
+    sent = exchanges.paths("GET")
+    assert not [p for p in sent if p.endswith(("/products", "/shipping_addresses"))]
+    assert len(sent) / len(orders) <= 0.05, sent
+
+
 async def test_empty_store_answers_204_and_yields_nothing(client: BigCommerceClient, exchanges: Exchanges) -> None:
     assert await pages_of(client.paid_unshipped_orders(SyncWindow(cursor=None))) == []
     assert set(statuses_sent(exchanges)) == {204}

@@ -69,3 +69,8 @@ async def test_client_traffic_conforms_to_bigcommerces_openapi_files(
                      or (re.search(r"/0[/?]", u) and u.endswith("-> 404"))]
     assert contract.undeclared == expected_gaps and expected_gaps
     assert contract.validated == len(exchanges.sent) - len(contract.undeclared)
+    # The ingestion reads are the embedded-consignment ones (validated above, consignments included).
+    embedded = {"include": "consignments.line_items", "consignment_structure": "object"}
+    lists = [r for r in exchanges.calls("GET", "/v2/orders") if "status_id" in r.url.params]  # not the scope probe
+    assert lists and all(embedded.items() <= dict(r.url.params).items() for r in lists)
+    assert any(embedded.items() <= dict(r.url.params).items() for r in exchanges.calls("GET", f"/v2/orders/{first}"))

@@ -9,13 +9,51 @@ from decimal import Decimal
 import pytest
 
 from shared.marketplaces.bigcommerce import mapper
-from tests.marketplaces.bigcommerce_orders import order, product, shipping_address, spec_violations
+from tests.marketplaces.bigcommerce_orders import (
+    consignments,
+    order,
+    product,
+    shipping_address,
+    shipping_consignment,
+    spec_violations,
+)
 
 
 def test_builders_match_the_official_schemas() -> None:
     assert spec_violations(order(), "order_Resp") == []
     assert spec_violations(product(), "orderProducts") == []
     assert spec_violations(shipping_address(), "orderShippingAddress") == []
+    assert spec_violations(order(consignments=consignments()), "order_Resp") == []
+
+
+def test_an_order_with_embedded_consignments_maps_like_the_three_part_read() -> None:
+    """`include=consignments.line_items` puts products and shipping addresses in the order: the same
+    order results as from `GET …/products` + `GET …/shipping_addresses`, field for field."""
+    lines = [product(5001), product(5002, sku="MUG", order_address_id=9002), product(5003, sku="E-BOOK", type="digital")]
+    embedded = order(items_total=sum(p["quantity"] for p in lines), consignments=consignments(
+        shipping=[shipping_consignment(9001, [lines[0]]),
+                  shipping_consignment(9002, [lines[1]], first_name="Grace", last_name="Hopper")],
+        downloads=[{"recipient_email": "charles@example.com", "line_items": [lines[2]]}]))
+    three_part = mapper.to_order(order(items_total=sum(p["quantity"] for p in lines)), lines, [shipping_address(9001),
+                                                 shipping_address(9002, first_name="Grace", last_name="Hopper")])
+
+    products, addresses = mapper.consignment_parts(embedded)
+    assert [p["id"] for p in products] == [5001, 5002, 5003]
+    assert [a["id"] for a in addresses] == [9001, 9002]
+    assert mapper.to_order(embedded, products, addresses) == three_part
+
+
+def test_consignments_without_embedded_products_ask_for_the_sub_resources() -> None:
+    link = {"url": "https://api.bigcommerce.com/stores/abc123/v2/orders/218/products/5001",
+            "resource": "/orders/218/products/5001"}
+    assert mapper.consignment_parts(order()) is None
+    assert mapper.consignment_parts(order(consignments=consignments(shipping=[shipping_consignment(line_items=[link])]))) is None
+    assert mapper.consignment_parts(order(consignments=consignments(shipping=[]))) is None
+    # Fewer items embedded than the order holds (a consignment kind we do not read): the sub-resources decide.
+    assert mapper.consignment_parts(order(items_total=5, consignments=consignments())) is None
+    # Without consignment_structure=object BigCommerce answers an array of consignment objects.
+    (products, addresses) = mapper.consignment_parts(order(consignments=[consignments()]))
+    assert [p["id"] for p in products] == [5001] and [a["id"] for a in addresses] == [9001]
 
 
 def test_awaiting_fulfillment_order_maps_money_dates_buyer_addresses_and_options() -> None:

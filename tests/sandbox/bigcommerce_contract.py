@@ -9,6 +9,10 @@ Two spec quirks are repaired before loading; everything else is validated as pub
   without hooks — the state of every new store — a violation; that `minItems` is dropped.
 - the V2 `sort` parameter's enum lists bare field names (`date_modified`) while its own
   description says to append `:asc`/`:desc`; the suffixed forms are added to the enum.
+- the V2 `{url, resource}` link schemas (`orderConsignments_Resource`, `products_Resource`) require
+  nothing, so an embedded consignment object or order product also matches them and their `oneOf`
+  with the embedded form can never pass; the links get `required: [url, resource]`, which every
+  link in the spec's examples has.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ def _repair(name: str, raw: dict[str, Any]) -> None:
     if name == "bigcommerce-orders.v2.oas2.yml":
         sort = raw["components"]["parameters"]["sort"]["schema"]
         sort["enum"] = [f"{f}{suffix}" for f in sort["enum"] for suffix in ("", ":asc", ":desc")]
+        for link in ("orderConsignments_Resource", "products_Resource"):
+            raw["components"]["schemas"][link]["required"] = ["url", "resource"]
     if name == "bigcommerce-webhooks.v3.yml":
         data = raw["components"]["responses"]["webhooks_Resp"]["content"]["application/json"]["schema"]["properties"]["data"]
         data.pop("minItems", None)

@@ -141,8 +141,44 @@ def test_status_filter_and_incomplete_orders_hidden_by_default(bc: BigCommerceHa
     assert ids(status_id=0) == [by_status[0]]
     assert ids(status_id=3) == []
     assert by_status[0] not in ids() and len(ids()) == 5
-    unmodelled = bc.api("GET", merchant.store_hash, "/v2/orders", merchant.token, params={"include": "consignments.line_items"})
-    assert unmodelled.status_code == 400 and "include" in unmodelled.json()[0]["message"]
+    unmodelled = bc.api("GET", merchant.store_hash, "/v2/orders", merchant.token, params={"include": "fees"})
+    assert unmodelled.status_code == 400 and "include=fees" in unmodelled.json()[0]["message"]
+    unstructured = bc.api("GET", merchant.store_hash, "/v2/orders", merchant.token, params={"include": "consignments"})
+    assert unstructured.status_code == 400 and "consignment_structure" in unstructured.json()[0]["message"]
+
+
+def test_consignments_line_items_embed_every_product_and_shipping_address(bc: BigCommerceHarness,
+                                                                          merchant: Merchant) -> None:
+    """`include=consignments.line_items&consignment_structure=object` answers what `/products` and
+    `/shipping_addresses` would, inside each order: one shipping consignment per address holding that
+    address's products, digital products as a download, gift certificates by e-mail."""
+    order = bc.create_orders(merchant.store_hash, shipping_addresses=[{"city": "Austin"}, {"city": "Boston"}], products=[
+        {"sku": "A", "address_index": 0}, {"sku": "B", "address_index": 1, "quantity": 2},
+        {"sku": "E-BOOK", "type": "digital"}, {"sku": "GIFT", "type": "giftcertificate"}])[0]
+    token, path = merchant.token, f"/v2/orders/{order['id']}"
+    products = bc.api("GET", merchant.store_hash, f"{path}/products", token).json()
+    addresses = bc.api("GET", merchant.store_hash, f"{path}/shipping_addresses", token).json()
+    params = {"include": "consignments.line_items", "consignment_structure": "object"}
+    listed = bc.api("GET", merchant.store_hash, "/v2/orders", token, params={**params, "status_id": 11}).json()
+    single = bc.api("GET", merchant.store_hash, path, token, params=params).json()
+
+    for body in (next(o for o in listed if o["id"] == order["id"]), single):
+        consignments = body["consignments"]
+        shipping = consignments["shipping"]
+        assert [c["id"] for c in shipping] == [a["id"] for a in addresses]
+        assert [c["city"] for c in shipping] == ["Austin", "Boston"]
+        assert [[p["sku"] for p in c["line_items"]] for c in shipping] == [["A"], ["B"]]
+        assert [p["sku"] for p in consignments["downloads"][0]["line_items"]] == ["E-BOOK"]
+        assert [p["sku"] for p in consignments["email"]["gift_certificates"][0]["line_items"]] == ["GIFT"]
+        assert consignments["pickups"] == []
+        embedded = [p for c in (*shipping, *consignments["downloads"], *consignments["email"]["gift_certificates"])
+                    for p in c["line_items"]]
+        assert sorted(embedded, key=lambda p: p["id"]) == products
+    links = bc.api("GET", merchant.store_hash, path, token, params={**params, "include": "consignments"}).json()
+    link = links["consignments"]["shipping"][0]["line_items"][0]
+    assert link["resource"] == f"/orders/{order['id']}/products/{products[0]['id']}"
+    plain = bc.api("GET", merchant.store_hash, path, token).json()
+    assert "consignments" not in plain
 
 
 def test_min_date_modified_and_sort_by_date_modified(bc: BigCommerceHarness, merchant: Merchant) -> None:

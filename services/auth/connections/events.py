@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +25,11 @@ async def _stage(session: AsyncSession, connection: RowMapping, payload: BaseMod
                                         tenant_id=str(connection["merchant_id"]), aggregate_version=version))
 
 
-async def connected(session: AsyncSession, connection: RowMapping, *, shop_id: str, shop_name: str | None) -> None:
+async def connected(session: AsyncSession, connection: RowMapping, *, shop_id: str, shop_name: str | None,
+                    connected_at: datetime) -> None:
     await _stage(session, connection, ConnectionConnected(
         connection_id=connection["id"], merchant_id=connection["merchant_id"],
-        marketplace=connection["marketplace"], shop_id=shop_id, shop_name=shop_name))
+        marketplace=connection["marketplace"], shop_id=shop_id, shop_name=shop_name, connected_at=connected_at))
 
 
 async def disconnected(session: AsyncSession, connection: RowMapping) -> None:

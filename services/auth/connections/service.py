@@ -130,12 +130,14 @@ async def connect_with_credentials(session: AsyncSession, box: SecretBox, identi
         signing = box.seal(credentials["client_secret"], context=f"{target['id']}:signing")
         await repo.store_tokens(session, target["id"], sealed_access_token=sealed, sealed_refresh_token=None,
                                 expires_at=None, sealed_signing_secret=signing)
+        connected_at = datetime.now(UTC)
         await repo.update_connection(session, target["id"], status=status, status_reason=reason,
                                      shop_id=check.store_hash, shop_name=check.store_name,
                                      granted_scopes=list(check.granted_scopes),
-                                     missing_scopes=list(check.missing_scopes), connected_at=datetime.now(UTC))
+                                     missing_scopes=list(check.missing_scopes), connected_at=connected_at)
         if status == "active" and target["status"] != "active":
-            await events.connected(session, target, shop_id=check.store_hash, shop_name=check.store_name)
+            await events.connected(session, target, shop_id=check.store_hash, shop_name=check.store_name,
+                                   connected_at=connected_at)
         result = await repo.get_connection(session, target["id"])
     log.info("auth.connection.credentials_checked", connection_id=str(target["id"]), marketplace=marketplace,
              status=status, missing_scopes=list(check.missing_scopes))
@@ -227,7 +229,7 @@ async def complete_authorization(session: AsyncSession, box: SecretBox, settings
                                      shop_name=shop.shop_name, status_reason=None, connected_at=now)
         await repo.mark_oauth_state_used(session, hashed)
         if target["status"] != "active":
-            await events.connected(session, target, shop_id=shop.shop_id, shop_name=shop.shop_name)
+            await events.connected(session, target, shop_id=shop.shop_id, shop_name=shop.shop_name, connected_at=now)
         result = await repo.get_connection(session, target["id"])
     log.info("auth.connection.connected", connection_id=str(target["id"]), merchant_id=str(target["merchant_id"]),
              marketplace=marketplace, shop_id=shop.shop_id, renewed=live is not None)

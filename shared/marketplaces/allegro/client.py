@@ -8,7 +8,8 @@ second 401 means the seller must reconnect. Translation lives in `mapper` and `c
 `shared.marketplaces.http`. Allegro documents no Retry-After on 429, so without one we back off
 exponentially; when it does send one we wait exactly that.
 
-New orders come from the order event journal, not from polling: see `paid_unshipped_orders`.
+New orders come from the order event journal, not from polling, and the forms it names are read in
+bulk from the checkout-form list: see `paid_unshipped_orders`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -53,7 +54,11 @@ MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
 # (by the buyer or by Allegro), and filled in (so a later cancellation of an unpaid order is understood).
 ORDER_EVENT_TYPES = ("READY_FOR_PROCESSING", "BUYER_MODIFIED", "BUYER_CANCELLED", "AUTO_CANCELLED", "FILLED_IN")
 EVENTS_PER_BATCH = 1000  # `GET /order/events` maximum `limit`
+EVENTS_PER_READ = 10 * EVENTS_PER_BATCH  # journal read ahead before the forms it names are fetched
 FORMS_PER_PAGE = 100  # `GET /order/checkout-forms` maximum `limit`
+# A form's `updatedAt` and its event's `occurredAt` are the same change seen twice; this covers rounding.
+FORM_TIME_SLACK = timedelta(seconds=1)
+LISTING_PAGES_PER_WANTED_PAGE = 3
 JOURNAL_START = "journal-start"
 """Cursor for "read the journal from its oldest event": the journal was empty when the account connected."""
 MAX_REVISION_RETRIES = 5  # fulfilment PUTs answered 409 (stale `checkoutForm.revision`) before giving up
@@ -111,36 +116,54 @@ class AllegroClient(HttpOwner):
     # --- orders -------------------------------------------------------------------------------------
 
     async def paid_unshipped_orders(self, window: SyncWindow) -> AsyncIterator[OrderPage]:
-        """One page per batch of the order event journal, each checkpointed with its last event id.
+        """The order event journal says which checkout forms changed; the forms come in bulk.
 
         First run (`window.cursor` None): the journal's newest event (`GET /order/event-stats`) becomes
         the cursor and is yielded at once as an empty page, so the caller stores the starting point
-        even when nothing happens yet; orders from before connecting are an archive import's business.
-        Then `GET /order/events?from=<cursor>` in batches of up to 1000 (`from` is exclusive): every
-        checkout form the batch mentions is read once, at its current revision, so Allegro's duplicate
-        READY_FOR_PROCESSING events and several changes to one form collapse into one order per page.
-        The page's `cursor` is the batch's last event id; the caller stores it with the page, so a
-        crash re-reads at most one batch and upserts make the repeat harmless. Pages hold every state
-        (unpaid, paid, cancelled, shipped) so the caller can follow orders it already has.
+        even when nothing happens yet. What changed between the connection and this moment is the
+        caller's first sweep (`recently_updated_orders` from the connection time).
+        Then `GET /order/events?from=<cursor>` (`from` is exclusive) in batches of up to 1000, read
+        ahead up to `EVENTS_PER_READ` events. The forms those events name are read with
+        `GET /order/checkout-forms?updatedAt.gte=<oldest event - slack>&sort=updatedAt`, 100 complete
+        forms a call, instead of one GET per form: a form changes when its event happens, so it is in
+        that window, at its current revision (a form changed again later comes in its newest state,
+        once). A form the listing does not show (a clock disagreement, or one moved by offset paging)
+        is read by id, so the journal stays the source of truth. Listing pages carry no cursor; the
+        last page of a read carries its last event id, so the cursor advances only in the transaction
+        that stores the read's last forms, and a crash re-reads at most one read. Pages hold every
+        state (unpaid, paid, cancelled, shipped) so the caller can follow orders it already has.
         """
         cursor = window.cursor
         if cursor is None:
             cursor = await self._journal_head()
             yield OrderPage(orders=(), cursor=cursor)
         while True:
+            events, more = await self._read_journal(cursor)
+            if not events:
+                return
+            cursor = mapper.last_event_id(events)
+            async for page in self._pages_for_events(events, cursor):
+                yield page
+            if not more:
+                return
+
+    async def _read_journal(self, cursor: str) -> tuple[list[Any], bool]:
+        """Events after `cursor`, up to `EVENTS_PER_READ` → (events, whether the journal has more)."""
+        events: list[Any] = []
+        while True:
             params: dict[str, Any] = {"type": list(ORDER_EVENT_TYPES), "limit": EVENTS_PER_BATCH}
             if cursor != JOURNAL_START:
                 params = {"from": cursor, **params}
             body = await self._call("GET", "/order/events", params=params)
-            events = body.get("events")
-            if not isinstance(events, list):
+            batch = body.get("events")
+            if not isinstance(batch, list):
                 raise TransientMarketplaceError("GET /order/events answered without an events array")
-            if not events:
-                return
-            cursor = mapper.last_event_id(events)
-            yield await self._page_for_events(events, cursor)
-            if len(events) < EVENTS_PER_BATCH:
-                return
+            events.extend(batch)
+            if len(batch) < EVENTS_PER_BATCH:
+                return events, False
+            cursor = mapper.last_event_id(batch)
+            if len(events) >= EVENTS_PER_READ:
+                return events, True
 
     def next_cursor(self, sync_started_at: datetime) -> None:
         """None: the journal's page checkpoints are the cursor, there is nothing to add after a run."""
@@ -173,8 +196,35 @@ class AllegroClient(HttpOwner):
         # show happens after connecting, so read it from its start.
         return event_id if isinstance(event_id, str) and event_id else JOURNAL_START
 
-    async def _page_for_events(self, events: Sequence[Any], cursor: str) -> OrderPage:
+    async def _pages_for_events(self, events: Sequence[Any], cursor: str) -> AsyncIterator[OrderPage]:
+        """The forms `events` name: listed by update time while that pays, the rest by id; the last page
+        carries `cursor`."""
         form_ids, rejected = mapper.checkout_form_ids(events)
+        missing = dict.fromkeys(form_ids)
+        oldest = mapper.earliest_event_time(events)
+        held: list[Any] | None = None  # the latest listed forms, yielded once we know whether they end the read
+        if oldest is not None and missing:
+            # Listing pays while its pages hold the forms we want; past this budget, by id is cheaper.
+            budget = LISTING_PAGES_PER_WANTED_PAGE * -(-len(missing) // FORMS_PER_PAGE) + 1
+            filters = {"updatedAt.gte": _iso(oldest - FORM_TIME_SLACK), "sort": "updatedAt"}
+            async for forms in self._form_lists(filters, max_pages=budget):
+                wanted = [f for f in forms if isinstance(f, Mapping) and f.get("id") in missing]
+                for form in wanted:
+                    missing.pop(form["id"], None)
+                if wanted:
+                    if held is not None:
+                        yield mapper.parse_checkout_forms(held)
+                    held = wanted
+                if not missing:
+                    break
+        if held is not None and not missing and not rejected:
+            yield mapper.parse_checkout_forms(held, cursor=cursor)
+            return
+        if held is not None:
+            yield mapper.parse_checkout_forms(held)
+        yield await self._page_by_ids(list(missing), rejected, cursor)
+
+    async def _page_by_ids(self, form_ids: Sequence[str], rejected: Sequence[RejectedOrder], cursor: str) -> OrderPage:
         gate = asyncio.Semaphore(FORM_FETCH_CONCURRENCY)
 
         async def fetch(form_id: str) -> Mapping[str, Any] | RejectedOrder:
@@ -197,15 +247,21 @@ class AllegroClient(HttpOwner):
         return OrderPage(orders=page.orders, rejected=(*rejected, *failed, *page.rejected), cursor=cursor)
 
     async def _form_pages(self, filters: Mapping[str, str]) -> AsyncIterator[OrderPage]:
-        offset = 0
-        while True:
+        async for forms in self._form_lists(filters):
+            yield mapper.parse_checkout_forms(forms)
+
+    async def _form_lists(self, filters: Mapping[str, str], max_pages: int | None = None) -> AsyncIterator[list[Any]]:
+        """`GET /order/checkout-forms` pages of up to 100 complete forms (empty pages are not yielded)."""
+        offset, pages = 0, 0
+        while max_pages is None or pages < max_pages:
             params = {**filters, "limit": FORMS_PER_PAGE, "offset": offset}
             body = await self._call("GET", "/order/checkout-forms", params=params)
+            pages += 1
             forms = body.get("checkoutForms")
             if not isinstance(forms, list):
                 raise TransientMarketplaceError("GET /order/checkout-forms answered without a checkoutForms array")
             if forms:
-                yield mapper.parse_checkout_forms(forms)
+                yield forms
             offset += len(forms)
             total = body.get("totalCount")
             if len(forms) < FORMS_PER_PAGE or (isinstance(total, int | float) and offset >= total):

@@ -254,6 +254,20 @@ def checkout_form_ids(events: Sequence[Any]) -> tuple[list[str], list[RejectedOr
     return list(ids), rejected
 
 
+def earliest_event_time(events: Sequence[Any]) -> datetime | None:
+    """When the batch's oldest event happened (`occurredAt`): every form it touches was updated since.
+    Events without a readable time are skipped (their forms, if not found by time, are read by id)."""
+    times = []
+    for event in events:
+        try:
+            moment = _timestamp(event.get("occurredAt"), "occurredAt") if isinstance(event, Mapping) else None
+        except ValueError:
+            moment = None
+        if moment is not None:
+            times.append(moment)
+    return min(times, default=None)
+
+
 def last_event_id(events: Sequence[Any]) -> str:
     """The batch's checkpoint: the id of its last event (`from` is exclusive, so reading resumes after it)."""
     last = events[-1]

@@ -1,7 +1,9 @@
 """Pure translation between BigCommerce Orders V2 payloads and our canonical types. No I/O.
 
-An order arrives in three parts (V2 links its sub-resources instead of embedding them): the order
-(`order_Resp`), its products (`orderProducts`) and its shipping addresses (`orderShippingAddress`).
+An order arrives in three parts: the order (`order_Resp`), its products (`orderProducts`) and its
+shipping addresses (`orderShippingAddress`). V2 links the last two instead of embedding them, unless
+the order was read with `include=consignments.line_items&consignment_structure=object`: then its
+`consignments` carry both (`consignment_parts` takes them out).
 Money is a string with four decimals ("12.5000"), dates are RFC 2822, and blank fields come as "" as
 often as they are missing; all of that is read here so the client only moves bytes.
 """
@@ -129,6 +131,47 @@ def to_order(order: Mapping[str, Any], products: Sequence[Any], shipping_address
         updated_at=updated_at,
         marketplace_status=optional_str(order, "status") or str(status_id),
     )
+
+
+def consignment_parts(order: Any) -> tuple[list[Any], list[Any]] | None:
+    """(products, shipping addresses) embedded in an order read with `include=consignments.line_items`.
+
+    Every product sits in one consignment: shipping (one per address; the consignment carries the
+    address fields and its id is the order address id), pickup, download or gift-certificate e-mail.
+    Products are returned in id order, as `GET …/products` lists them. None when the order carries no
+    embedded products (no `consignments`, links only, or none at all), or fewer items than its
+    `items_total` (a kind of consignment this code does not know): the caller then reads the
+    sub-resources, so a store that ignores `include` costs calls, never lines.
+    """
+    raw = order.get("consignments") if isinstance(order, Mapping) else None
+    groups = [raw] if isinstance(raw, Mapping) else [g for g in raw if isinstance(g, Mapping)] if isinstance(raw, list) else []
+    products: dict[Any, Any] = {}
+    addresses: list[Any] = []
+    for group in groups:
+        email = group.get("email")
+        consignments = [
+            *_objects(group.get("shipping")), *_objects(group.get("pickups")), *_objects(group.get("downloads")),
+            *_objects(email.get("gift_certificates") if isinstance(email, Mapping) else None),
+        ]
+        addresses.extend(c for c in _objects(group.get("shipping")))
+        for consignment in consignments:
+            items = consignment.get("line_items")
+            for item in items if isinstance(items, list) else [items] if isinstance(items, Mapping) else []:
+                if not isinstance(item, Mapping) or "quantity" not in item:
+                    return None  # a `{url, resource}` link: the products were not embedded
+                products.setdefault(item.get("id"), item)
+    if not products:
+        return None
+    items_total = order.get("items_total")
+    counted = sum(p.get("quantity") for p in products.values() if isinstance(p.get("quantity"), int | float))
+    if isinstance(items_total, int | float) and not isinstance(items_total, bool) and counted != items_total:
+        return None
+    ordered = sorted(products.values(), key=lambda p: (0, p["id"]) if isinstance(p.get("id"), int) else (1, 0))
+    return ordered, [{k: v for k, v in a.items() if k != "line_items"} for a in addresses]
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
 def parse_orders(bundles: Iterable[tuple[Any, Sequence[Any], Sequence[Any]]]) -> OrderPage:
