@@ -14,9 +14,14 @@ from shared.db.versions import is_newer, next_version
 _insert_order = insert(orders)
 # Newer versions only, and cancelled stays cancelled: the orders service never moves an order out of it, and
 # this service's own cancellation (cancellation.py) is recorded before the order.cancelled that confirms it.
+# Lines are kept from the first snapshot that had them: a later one may carry what the marketplace still has to
+# ship (BigCommerce counts our own pushed shipments as shipped), and our shipments are subtracted from the
+# lines here, so taking it would count them twice.
 _UPSERT_ORDER = _insert_order.on_conflict_do_update(
     index_elements=["order_id"],
-    set_={"lines": _insert_order.excluded.lines, "version": _insert_order.excluded.version,
+    set_={"lines": sa.case((sa.func.jsonb_array_length(orders.c.lines) == 0, _insert_order.excluded.lines),
+                           else_=orders.c.lines),
+          "version": _insert_order.excluded.version,
           "status": sa.case((orders.c.status == "cancelled", orders.c.status), else_=_insert_order.excluded.status),
           "updated_at": sa.func.now()},
     where=is_newer(orders.c.version, _insert_order.excluded.version))

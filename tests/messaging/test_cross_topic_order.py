@@ -61,13 +61,14 @@ async def _row(settings, service: str, table: sa.Table, key: sa.Column, value):
         await engine.dispose()
 
 
-def _order_event(model, order_id: uuid.UUID, merchant_id: uuid.UUID, version: int, quantity: int = 1):
+def _order_event(model, order_id: uuid.UUID, merchant_id: uuid.UUID, version: int, quantity: int = 1,
+                 status: str = "paid"):
     common = {"order_id": order_id, "merchant_id": merchant_id, "connection_id": uuid.UUID(int=order_id.int ^ 1),
               "marketplace": "etsy", "external_id": str(order_id.int % 10**9)}
     if model is OrderCancelled:
         payload = OrderCancelled(**common, reason="buyer asked")
     else:
-        payload = model(**common, status="paid", buyer=Buyer(email="b@example.com"), shipping_address=Address(),
+        payload = model(**common, status=status, buyer=Buyer(email="b@example.com"), shipping_address=Address(),
                         billing_address=Address(), billing_copied_from_shipping=True, total=Decimal("9.50"),
                         currency="EUR", lines=[OrderLine(external_id="line-0", title="Mug", quantity=quantity,
                                                          unit_price=Decimal("9.50"))])
@@ -90,12 +91,13 @@ async def test_cancelled_before_paid_stays_cancelled_and_cannot_be_shipped(stack
 
 async def test_stale_order_updated_after_a_newer_one_is_ignored(stack, settings):
     order_id, merchant_id = uuid.uuid4(), uuid.uuid4()
-    await _deliver(settings, "fulfilment", _order_event(OrderPaid, order_id, merchant_id, version=1, quantity=1))
-    await _deliver(settings, "fulfilment", _order_event(OrderUpdated, order_id, merchant_id, version=3, quantity=5))
-    await _deliver(settings, "fulfilment", _order_event(OrderUpdated, order_id, merchant_id, version=2, quantity=2))
+    await _deliver(settings, "fulfilment", _order_event(OrderPaid, order_id, merchant_id, version=1, quantity=2))
+    await _deliver(settings, "fulfilment", _order_event(OrderUpdated, order_id, merchant_id, version=3, status="shipped"))
+    await _deliver(settings, "fulfilment", _order_event(OrderUpdated, order_id, merchant_id, version=2, status="paid"))
 
     row = await _row(settings, "fulfilment", fulfilment_orders, fulfilment_orders.c.order_id, order_id)
-    assert (row.lines, row.version, row.status) == ([{"external_id": "line-0", "quantity": 5}], 3, "paid")
+    # Lines stay those of the first snapshot (what was ordered); status and version follow the newest event.
+    assert (row.lines, row.version, row.status) == ([{"external_id": "line-0", "quantity": 2}], 3, "shipped")
 
 
 async def test_disconnected_before_connected_stays_disconnected(stack, settings):
