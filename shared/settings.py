@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/channelbridge"
     db_pool_size: int = 10
     db_pool_pre_ping: bool = False  # see shared.db.engine: costs three round trips per transaction
+    # Server-side cap on one statement (lock waits included), under the interactive deadline; 0 = none.
+    db_statement_timeout_ms: int = Field(15_000, ge=0)
+    # Client-side cap on one call with no answer at all (dead server or network); 0 = none.
+    db_command_timeout_s: float = Field(20.0, ge=0)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
     kafka_session_timeout_ms: int = 6000
