@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     rate_limit: str = Field("100/second", description="per API client, in `limits` notation")
     rate_limit_storage_uri: str = Field("memory://", description="memory:// or redis://… to share across replicas")
     upstream_timeout_s: float = 30.0
+    # Budget of calls made while answering a request (marketplace retries included), below the gateway's
+    # upstream_timeout_s so the service answers first with a clear error; background work has none.
+    interactive_deadline_s: float = Field(20.0, ge=0)
 
     bootstrap_admin_client_id: str | None = None
     bootstrap_admin_client_secret: SecretStr | None = None

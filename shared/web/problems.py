@@ -18,8 +18,9 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(HTTPException):
     """An HTTP error with a machine-readable `type` slug and optional extra members."""
 
-    def __init__(self, status: int, detail: str, *, type_: str | None = None, **extra) -> None:
-        super().__init__(status, detail)
+    def __init__(self, status: int, detail: str, *, type_: str | None = None, headers: dict[str, str] | None = None,
+                 **extra) -> None:
+        super().__init__(status, detail, headers=headers)
         self.type_ = type_
         self.extra = extra
 

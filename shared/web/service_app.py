@@ -75,7 +75,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
 
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.add_middleware(RequestContextMiddleware, service=spec.name, deadline_s=settings.interactive_deadline_s)
     install_problem_handlers(app)
     app.include_router(health.router)
     for router in spec.routers:
