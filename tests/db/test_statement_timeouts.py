@@ -40,8 +40,12 @@ async def test_call_without_an_answer_is_abandoned_after_the_command_timeout(set
         await engine.dispose()
 
 
-def test_defaults_stay_under_the_interactive_deadline(settings):
-    assert 0 < settings.db_statement_timeout_ms / 1000 < settings.db_command_timeout_s
+def test_default_budgets_nest_statement_under_request_under_gateway():
+    from shared.settings import Settings
+
+    defaults = Settings()
+    assert 0 < defaults.db_statement_timeout_ms / 1000 < defaults.interactive_deadline_s < defaults.upstream_timeout_s
+    assert defaults.db_statement_timeout_ms / 1000 < defaults.db_command_timeout_s
 
 
 async def test_request_whose_statement_times_out_answers_503_problem(settings):
