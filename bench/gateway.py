@@ -3,7 +3,7 @@
 The stack is the one `make run` starts (auth, orders and the gateway as uvicorn processes from
 `shared.devstack`), on the bench's own PostgreSQL and broker. A merchant with an API client (`orders:read`)
 and `ORDERS` orders is seeded; then the load generator (`bench.loadgen`, its own process) runs the two
-modes in alternating rounds, `direct` first: straight to orders with the identity headers the gateway
+modes in alternating slices, `direct` first: straight to orders with the identity headers the gateway
 would sign, and through the gateway with the client's bearer token. Alternating spreads any drift of the
 machine (other work on the two shared cores) over both modes instead of charging it to one.
 """
@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from services.orders import repository as orders_repo
+from shared.crypto import generate_key_spec
 from shared.db import create_engine_for_schema, session_factory
 from shared.devstack.processes import free_listen_port
 from shared.devstack.stack import Stack, default_components
@@ -45,7 +46,7 @@ def stack(work: Path, database_url: str, bootstrap_servers: str) -> Iterator[tup
         "CB_DATABASE_URL": database_url,
         "CB_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "CB_INTERNAL_SECRET": f"bench-{uuid.uuid4().hex}",
-        "CB_ENCRYPTION_KEYS": _encryption_keys(),
+        "CB_ENCRYPTION_KEYS": generate_key_spec(),
         "CB_BOOTSTRAP_ADMIN_CLIENT_ID": _ADMIN_ID,
         "CB_BOOTSTRAP_ADMIN_CLIENT_SECRET": uuid.uuid4().hex,
         # The limiter still runs on every request; the limit is set where the load never reaches it.
@@ -54,6 +55,7 @@ def stack(work: Path, database_url: str, bootstrap_servers: str) -> Iterator[tup
         "CB_ORDER_SYNC_INTERVAL_S": "3600",
     }
     wanted = {"auth", "orders", "gateway"}
+    # The gateway's /readyz waits for every service; listings and fulfilment are not needed here.
     components = [replace(c, port=free_listen_port(), **({"ready_path": "/healthz"} if c.name == "gateway" else {}))
                   for c in default_components() if c.name in wanted]
     running = Stack(env=env, components=components, log_dir=work / "gateway-logs")
@@ -62,12 +64,6 @@ def stack(work: Path, database_url: str, bootstrap_servers: str) -> Iterator[tup
         yield running, env
     finally:
         running.stop()
-
-
-def _encryption_keys() -> str:
-    from shared.crypto import generate_key_spec
-
-    return generate_key_spec()
 
 
 async def seed(running: Stack, env: dict[str, str]) -> dict:
