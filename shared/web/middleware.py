@@ -24,8 +24,8 @@ class RequestContextMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        raw_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        # One pass over the raw headers: no mapping built per request.
+        raw_id = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
         request_id = raw_id if raw_id and len(raw_id) <= 128 and raw_id.isprintable() else str(uuid.uuid4())
         if raw_id != request_id:
             scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
