@@ -1,4 +1,5 @@
-"""`python -m bench`: start throw-away infrastructure, measure the backbone and its raw baselines, report.
+"""`python -m bench`: start throw-away infrastructure, measure the backbone and its raw baselines, and what the
+gateway costs against the orders service reached directly; report.
 
 Phases run one after the other (never concurrently, so they do not steal each other's two cores), each
 on its own fresh broker and its own schemas and consumer group. In the backbone phases the producing side
@@ -19,9 +20,9 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import backbone, baselines, ingest_cost
+from bench import backbone, baselines, gateway, ingest_cost
 from bench.infra import PARTITIONS, bench_settings, broker, postgres, scratch_dir
-from bench.report import render, summarise, write_json
+from bench.report import render, render_gateway, summarise, summarise_gateway, write_json
 from bench.workload import cancelled_events, raw_message
 from shared.logging import configure_logging
 from shared.messaging.relay import asyncpg_dsn
@@ -80,6 +81,26 @@ async def _pg_settings(url: str) -> dict:
         await conn.close()
 
 
+def _backbone_phases(work: Path, url: str, args) -> tuple[dict, dict]:
+    """The backbone phases, each on a fresh broker: a new consumer group would re-read an earlier phase's topic."""
+    with broker(work, "throughput") as (servers, pid):
+        tput = asyncio.run(_throughput(bench_settings(url, servers), args, pid))
+    with broker(work, "throughput-bulk-each") as (servers, pid):
+        tput["backbone_bulk_each"] = asyncio.run(
+            _throughput_variant(bench_settings(url, servers), args, pid, bulk=True))
+    with broker(work, "throughput-bulk-each-x2") as (servers, pid):
+        tput["backbone_bulk_each_x2"] = asyncio.run(
+            _throughput_variant(bench_settings(url, servers), args, pid, bulk=True, replicas=2))
+    with broker(work, "throughput-each-each") as (servers, pid):
+        tput["backbone_each_each"] = asyncio.run(
+            _throughput_variant(bench_settings(url, servers), args, pid, bulk=False))
+    with broker(work, "latency") as (servers, pid):
+        lat = asyncio.run(_latency(bench_settings(url, servers), args, pid))
+    with broker(work, "latency-each") as (servers, pid):
+        lat["backbone_each"] = asyncio.run(_latency_backbone(bench_settings(url, servers), args, pid, "each"))
+    return tput, lat
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000, help="throughput phase size")
@@ -91,6 +112,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=REPO / ".dev" / "bench" / "latest.json")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write cProfile stats of the producer and consumer processes of each backbone phase here")
+    parser.add_argument("--only", choices=("backbone", "gateway", "ingest"), help="run one benchmark instead of all")
+    parser.add_argument("--gateway-slices", type=int, default=10, help="measured slices per mode in the gateway phase")
+    parser.add_argument("--gateway-slice-seconds", type=float, default=2.0)
+    parser.add_argument("--gateway-connections", type=int, default=32, help="connections in the gateway throughput load")
     parser.add_argument("--ingest-orders", type=int, default=1_000,
                         help="orders per marketplace in the calls-per-order phase (0 skips it)")
     args = parser.parse_args()
@@ -107,32 +132,27 @@ def main() -> None:
                     "fetch_max_wait_ms": bench_settings(url, "").kafka_fetch_max_wait_ms,
                     "python": platform.python_version(), "cpus": os.cpu_count(),
                     "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **asyncio.run(_pg_settings(url))}
-            # Every backbone phase gets a fresh broker: a new consumer group would re-read an earlier phase's topic.
-            with broker(work, "throughput") as (servers, pid):
-                tput = asyncio.run(_throughput(bench_settings(url, servers), args, pid))
-            with broker(work, "throughput-bulk-each") as (servers, pid):
-                tput["backbone_bulk_each"] = asyncio.run(
-                    _throughput_variant(bench_settings(url, servers), args, pid, bulk=True))
-            with broker(work, "throughput-bulk-each-x2") as (servers, pid):
-                tput["backbone_bulk_each_x2"] = asyncio.run(
-                    _throughput_variant(bench_settings(url, servers), args, pid, bulk=True, replicas=2))
-            with broker(work, "throughput-each-each") as (servers, pid):
-                tput["backbone_each_each"] = asyncio.run(
-                    _throughput_variant(bench_settings(url, servers), args, pid, bulk=False))
-            with broker(work, "latency") as (servers, pid):
-                lat = asyncio.run(_latency(bench_settings(url, servers), args, pid))
-            with broker(work, "latency-each") as (servers, pid):
-                lat["backbone_each"] = asyncio.run(_latency_backbone(bench_settings(url, servers), args, pid, "each"))
-    cost = None
-    if args.ingest_orders > 0:
+            summary, text = {}, []
+            if args.only in (None, "backbone"):
+                tput, lat = _backbone_phases(work, url, args)
+                summary = summarise(meta, tput, lat)
+                text.append(render(summary))
+            if args.only in (None, "gateway"):
+                with broker(work, "gateway") as (servers, _pid):
+                    measured = gateway.run(work, url, servers, slices=args.gateway_slices,
+                                           slice_seconds=args.gateway_slice_seconds,
+                                           connections=args.gateway_connections, progress=_progress)
+                summary["gateway"] = summarise_gateway(
+                    {"route": gateway.ROUTE, "orders": gateway.ORDERS, "slices": args.gateway_slices,
+                     "slice_seconds": args.gateway_slice_seconds, "connections": args.gateway_connections}, measured)
+                text.append(render_gateway(summary["gateway"]))
+    if args.only in (None, "ingest") and args.ingest_orders > 0:
         _progress(f"calls per order: bulk sync of {args.ingest_orders:,} orders against each sandbox")
-        cost = asyncio.run(ingest_cost.calls_per_order(args.ingest_orders))
+        summary["calls_per_order"] = asyncio.run(ingest_cost.calls_per_order(args.ingest_orders))
+        text.append(ingest_cost.render(summary["calls_per_order"]))
     meta["wall_seconds"] = time.monotonic() - started
-    summary = summarise(meta, tput, lat)
-    print(render(summary))
-    if cost is not None:
-        summary["calls_per_order"] = cost
-        print(ingest_cost.render(cost))
+    summary.setdefault("meta", meta)
+    print("\n\n".join(text))
     write_json(summary, args.json)
     _progress(f"done in {meta['wall_seconds']:.0f} s; figures in {args.json}")
 

@@ -147,6 +147,61 @@ def _txns(t: dict) -> str:
     return f"consumer: {t['count']:,} effect transactions, {t['mean_events']:.1f} events each on average (max {t['max_events']})"
 
 
+GATEWAY_ADDED_P50_TARGET_MS = 2.0
+GATEWAY_THROUGHPUT_TARGET = 0.70
+
+
+def _gateway_mode(figures: dict) -> dict:
+    n = figures["requests"]
+    return {**latency_summary(figures["latencies_s"]), "rate": figures["rate"], "requests": n,
+            "connections": figures["connections"],
+            "cpu_ms_per_request": {name: used * 1000 / n for name, used in figures["cpu_s"].items()}}
+
+
+def summarise_gateway(meta: dict, measured: dict) -> dict:
+    """Latency verdict from the one-connection load (the hop itself), throughput verdict from the saturating one."""
+    out = {"meta": meta, **{load: {mode: _gateway_mode(f) for mode, f in per_mode.items()}
+                            for load, per_mode in measured.items()}}
+    lat, tput = out["latency"], out["throughput"]
+    added_p50 = lat["gateway"]["p50_ms"] - lat["direct"]["p50_ms"]
+    ratio = tput["gateway"]["rate"] / tput["direct"]["rate"]
+    out["ratios"] = {"added_p50_ms": added_p50, "added_p99_ms": lat["gateway"]["p99_ms"] - lat["direct"]["p99_ms"],
+                     "throughput_ratio": ratio,
+                     "added_p50_ms_saturated": tput["gateway"]["p50_ms"] - tput["direct"]["p50_ms"]}
+    out["targets"] = {"added_p50_ms": GATEWAY_ADDED_P50_TARGET_MS, "throughput_ratio": GATEWAY_THROUGHPUT_TARGET}
+    out["latency_pass"] = added_p50 < GATEWAY_ADDED_P50_TARGET_MS
+    out["throughput_pass"] = ratio >= GATEWAY_THROUGHPUT_TARGET
+    return out
+
+
+def render_gateway(g: dict) -> str:
+    m, r = g["meta"], g["ratios"]
+    out = [
+        f"Gateway cost — GET {m['route']} ({m['orders']} orders seeded), direct to orders with gateway-signed identity "
+        f"headers vs through the gateway; {m['slices']} alternating slices of {m['slice_seconds']:g} s per mode",
+        "Load generator: its own process (aiohttp, closed loop); every process shares the same CPUs, so CPU ms per "
+        "request are shown beside the rates",
+        "",
+        "                                     p50 ms   p99 ms   requests/s   CPU ms per request: gateway  orders  "
+        "load generator  machine",
+    ]
+    for load, label in (("latency", "1 connection"), ("throughput", f"{m['connections']} connections")):
+        for mode in ("direct", "gateway"):
+            f = g[load][mode]
+            cpu = f["cpu_ms_per_request"]
+            out.append(f"  {mode + ', ' + label:<33} {f['p50_ms']:7.2f}  {f['p99_ms']:7.2f}  {f['rate']:11,.1f}"
+                       f"   {cpu['gateway']:26.2f}  {cpu['orders']:6.2f}  {cpu['loadgen']:14.2f}  {cpu['machine']:7.2f}")
+    t = g["targets"]
+    out += [
+        f"  added at p50, 1 connection: {r['added_p50_ms']:.2f} ms (p99 {r['added_p99_ms']:+.2f} ms; "
+        f"at {m['connections']} connections, where both queue, {r['added_p50_ms_saturated']:+.1f} ms)",
+        f"  target added p50 < {t['added_p50_ms']:g} ms: {r['added_p50_ms']:.2f} ms → {_verdict(g['latency_pass'])}",
+        f"  target gateway ≥ {t['throughput_ratio']:.0%} of direct throughput ({m['connections']} connections): "
+        f"{r['throughput_ratio']:.1%} → {_verdict(g['throughput_pass'])}",
+    ]
+    return "\n".join(out)
+
+
 def write_json(summary: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2) + "\n")

@@ -17,8 +17,18 @@ def _redact_secrets(_logger, _name, event_dict: dict) -> dict:
     return event_dict
 
 
+def _service_first(service: str):
+    return lambda _logger, _name, event_dict: {"service": service, **event_dict}
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """Route both structlog and stdlib logging (uvicorn, aiokafka) through one JSON renderer."""
+    """Render structlog and stdlib logging (uvicorn, aiokafka) as the same JSON lines on stderr.
+
+    Our own structlog calls take the short road: a level-filtering bound logger (a call below the level is
+    a no-op, so per-request debug lines cost nothing) rendering straight to stderr. Going through stdlib
+    logging (LogRecord, handler, formatter) cost the gateway about 4% of its CPU per request for its one
+    access line. Stdlib records from libraries still go through the formatter below.
+    """
     shared_processors = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -26,16 +36,17 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         _redact_secrets,
     ]
     structlog.configure(
-        processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared_processors, _service_first(service), structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer()],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared_processors,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            lambda _l, _n, ed: {"service": service, **ed},
+            _service_first(service),
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],

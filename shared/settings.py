@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/channelbridge"
     db_pool_size: int = 10
     db_pool_pre_ping: bool = False  # see shared.db.engine: costs three round trips per transaction
+    # Server-side cap on one statement (lock waits included), under the interactive deadline; 0 = none.
+    db_statement_timeout_ms: int = Field(15_000, ge=0)
+    # Client-side cap on one call with no answer at all (dead server or network); 0 = none.
+    db_command_timeout_s: float = Field(20.0, ge=0)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
     kafka_session_timeout_ms: int = 6000
@@ -49,6 +53,9 @@ class Settings(BaseSettings):
     rate_limit: str = Field("100/second", description="per API client, in `limits` notation")
     rate_limit_storage_uri: str = Field("memory://", description="memory:// or redis://… to share across replicas")
     upstream_timeout_s: float = 30.0
+    # Budget of calls made while answering a request (marketplace retries included), below the gateway's
+    # upstream_timeout_s so the service answers first with a clear error; background work has none.
+    interactive_deadline_s: float = Field(20.0, ge=0)
 
     bootstrap_admin_client_id: str | None = None
     bootstrap_admin_client_secret: SecretStr | None = None

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.fulfilment import repository as repo
 from shared.marketplaces.base import AuthorizationLost, RejectedByMarketplace, TransientMarketplaceError
 from shared.marketplaces.credentials import access_token_provider
+from shared.marketplaces.http import retry_after_header
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
 from shared.web.identity import Identity
@@ -49,7 +50,7 @@ async def cancel_order(session: AsyncSession, settings: Settings, auth: Internal
         raise Problem(409, f"the connection needs re-authorization: {exc}", type_="connection-inactive") from exc
     except TransientMarketplaceError as exc:
         raise Problem(503, f"{order.marketplace} is unavailable, try again: {exc}",
-                      type_="marketplace-unavailable") from exc
+                      type_="marketplace-unavailable", headers=retry_after_header(exc)) from exc
     finally:
         await source.aclose()
     await repo.set_order_status(session, order_id, "cancelled")

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
 from services.gateway import openapi
-from services.gateway.proxy import forward, upstream_headers
+from services.gateway.proxy import UpstreamClient, upstream_headers
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import SERVICES, MethodNotAllowed, RouteNotFound, match
 from services.gateway.tokens import InvalidToken, TokenVerifier
@@ -50,14 +50,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging("gateway", settings.log_level)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         timeout = httpx.Timeout(settings.upstream_timeout_s, connect=5.0)
+        upstream = UpstreamClient(timeout_s=settings.upstream_timeout_s)
         async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
-            app.state.http = http
+            app.state.http = http  # JWKS, /readyz and OpenAPI: low-rate calls
+            app.state.upstream = upstream  # proxied requests
             app.state.verifier = TokenVerifier(http, f"{urls['auth']}/.well-known/jwks.json",
                                                issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                                cache_ttl_s=settings.jwks_cache_ttl_s)
             app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage_uri)
             freeze_startup_objects()
-            yield
+            try:
+                yield
+            finally:
+                await upstream.aclose()
 
     app = FastAPI(title="ChannelBridge gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -91,24 +96,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="ChannelBridge API")
 
-    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    async def gateway(request: Request) -> Response:
+    # Registered as a raw ASGI endpoint: the app's middleware still wraps it, but no Request object,
+    # dependency solving or StreamingResponse task group is built per proxied request.
+    app.add_route("/{path:path}", Gateway(settings, urls), include_in_schema=False)
+    return app
+
+
+class Gateway:
+    """Every public request: match the route table, authenticate, authorize the scope, rate-limit, forward."""
+
+    def __init__(self, settings: Settings, urls: dict[str, str]) -> None:
+        self._secret = settings.internal_secret.get_secret_value()
+        self._urls = urls
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = await self._refusal_or_forward(scope, receive, send)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _refusal_or_forward(self, scope, receive, send) -> Response | None:
+        method, path, state = scope["method"], scope["path"], scope["app"].state
         try:
-            route = match(request.method, request.url.path)
+            route = match(method, path)
         except RouteNotFound:
-            return problem_response(404, f"no route for {request.url.path}", type_="not-found")
+            return problem_response(404, f"no route for {path}", type_="not-found")
         except MethodNotAllowed as exc:
-            return problem_response(405, f"{request.method} not allowed here", headers={"Allow": ", ".join(exc.allowed)})
+            return problem_response(405, f"{method} not allowed here", headers={"Allow": ", ".join(exc.allowed)})
 
         extra: dict[str, str] = {}
         if route.public:
-            limit_key = f"ip:{request.client.host if request.client else 'unknown'}"
+            limit_key = f"ip:{scope['client'][0] if scope.get('client') else 'unknown'}"
         else:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            authorization, request_id = _header(scope, b"authorization"), _header(scope, REQUEST_ID.encode())
+            scheme, _, token = authorization.partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
                 return _unauthorized("a bearer token is required")
             try:
-                identity = await request.app.state.verifier.verify(token.strip())
+                identity = await state.verifier.verify(token)
             except InvalidToken as exc:
                 log.info("gateway.token_rejected", reason=str(exc))
                 return _unauthorized("the bearer token is invalid or expired")
@@ -119,17 +144,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     403, f"this operation needs the {route.scope!r} scope", type_="insufficient-scope",
                     headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{route.scope}"'})
             limit_key = f"client:{identity.client_id}"
-            extra = identity_headers(settings.internal_secret.get_secret_value(), identity,
-                                     request.headers.get(REQUEST_ID, ""))
+            extra = identity_headers(self._secret, identity, request_id)
 
-        retry_after = await request.app.state.limiter.acquire(limit_key)
+        retry_after = await state.limiter.acquire(limit_key)
         if retry_after is not None:
             return problem_response(429, "rate limit exceeded", type_="rate-limited",
                                     headers={"Retry-After": str(retry_after)})
-        headers = upstream_headers(request, keep_authorization=route.public, extra=extra)
-        return await forward(request.app.state.http, request, urls[route.service], headers)
+        headers = upstream_headers(scope, keep_authorization=route.public, extra=extra)
+        await state.upstream.forward(scope, receive, send, self._urls[route.service], headers)
+        return None
 
-    return app
+
+def _header(scope, name: bytes) -> str:
+    """The first value of header `name` (lower-case), without building a headers mapping per request."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
 
 
 def _unauthorized(detail: str) -> Response:

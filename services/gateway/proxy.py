@@ -1,43 +1,116 @@
-"""Streaming reverse proxy with a pooled httpx client: bodies flow through without being buffered."""
+"""Streaming reverse proxy on raw ASGI and one pooled aiohttp client: bodies flow through unbuffered.
+
+Why not httpx here (it stays for the gateway's low-rate calls: JWKS, /readyz, OpenAPI): profiled under
+load, its connection pool checks every pooled connection's socket on each request, httpcore retries a
+failed `import sniffio` on each request when sniffio is absent, and its client keeps cookies, which a
+proxy shared by every caller must never do. aiohttp's pool hands out an idle connection in O(1), parses
+with its C parser and takes a `DummyCookieJar`. Headers stay as the ASGI server's bytes end to end.
+"""
 
 from __future__ import annotations
 
-import httpx
-from fastapi import Request
-from starlette.background import BackgroundTask
-from starlette.responses import Response, StreamingResponse
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+import aiohttp
+from starlette.requests import ClientDisconnect
+from yarl import URL
 
 from shared.web.identity import IDENTITY_HEADERS
 from shared.web.problems import problem_response
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus what the gateway sets itself.
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-               "transfer-encoding", "upgrade", "host"}
-_NEVER_FORWARDED = _HOP_BY_HOP | set(IDENTITY_HEADERS)
+_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
+                         b"transfer-encoding", b"upgrade", b"host"})
+_NEVER_FORWARDED = _HOP_BY_HOP | {h.encode() for h in IDENTITY_HEADERS} | {b"x-forwarded-for"}
+_NEVER_FORWARDED_WITHOUT_AUTH = _NEVER_FORWARDED | {b"authorization"}
+# The gateway's middleware sets its own request id on the response.
+_NOT_RETURNED = _HOP_BY_HOP | {b"x-request-id"}
+_BODYLESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+# Responses announcing at most this many bytes are read whole and sent in one ASGI message.
+_SEND_WHOLE_MAX = 256 * 1024
+
+Scope = dict
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
 
 
-def upstream_headers(request: Request, *, keep_authorization: bool, extra: dict[str, str]) -> list[tuple[str, str]]:
+def upstream_headers(scope: Scope, *, keep_authorization: bool, extra: dict[str, str]) -> list[tuple[str, str]]:
     """Caller headers minus hop-by-hop and any identity headers the caller tried to set itself."""
-    dropped = _NEVER_FORWARDED if keep_authorization else _NEVER_FORWARDED | {"authorization"}
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
-    client = request.client.host if request.client else ""
-    forwarded_for = ", ".join(filter(None, (request.headers.get("x-forwarded-for"), client)))
-    return [*headers, ("x-forwarded-for", forwarded_for), *extra.items()]
+    dropped = _NEVER_FORWARDED if keep_authorization else _NEVER_FORWARDED_WITHOUT_AUTH
+    headers = []
+    forwarded_for = None
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-for":
+            forwarded_for = value.decode("latin-1")
+        elif name not in dropped:
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    client = scope["client"][0] if scope.get("client") else ""
+    headers.append(("x-forwarded-for", f"{forwarded_for}, {client}" if forwarded_for and client else forwarded_for or client))
+    headers.extend(extra.items())
+    return headers
 
 
-async def forward(http: httpx.AsyncClient, request: Request, base_url: str, headers: list[tuple[str, str]]) -> Response:
-    # raw_path keeps the caller's percent-encoding (an encoded '/' stays one path segment).
-    url = httpx.URL(base_url.rstrip("/") + request.scope["raw_path"].decode("latin-1"))
-    url = url.copy_with(query=request.url.query.encode() or None)
-    body = request.stream() if request.method not in ("GET", "HEAD", "DELETE", "OPTIONS") else None
-    upstream = http.build_request(request.method, url, headers=headers, content=body)
-    try:
-        response = await http.send(upstream, stream=True)
-    except httpx.TimeoutException:
-        return problem_response(504, "the service did not answer in time", type_="upstream-timeout")
-    except httpx.TransportError:
-        return problem_response(502, "the service is unreachable", type_="upstream-unavailable")
-    response_headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
-    response_headers.pop("x-request-id", None)  # the gateway's middleware sets it
-    return StreamingResponse(response.aiter_raw(), status_code=response.status_code, headers=response_headers,
-                             background=BackgroundTask(response.aclose))
+class UpstreamClient:
+    """The pooled connections to the services; one per gateway process, opened in its lifespan."""
+
+    def __init__(self, *, timeout_s: float, connect_timeout_s: float = 5.0, max_connections: int = 200) -> None:
+        connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30.0, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),  # a proxy shared by every caller keeps nobody's cookies
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s, sock_read=timeout_s),
+            auto_decompress=False,  # bodies pass through as the service encoded them
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        )
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+    async def forward(self, scope: Scope, receive: Receive, send: Send, base_url: str,
+                      headers: Iterable[tuple[str, str]]) -> None:
+        """Send the request to `base_url` + the caller's raw path and query, and stream the answer back."""
+        # raw_path keeps the caller's percent-encoding (an encoded '/' stays one path segment).
+        target = base_url + scope["raw_path"].decode("latin-1")
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode("latin-1")
+        method = scope["method"]
+        body = None if method in _BODYLESS else _request_body(receive)
+        try:
+            response = await self._session.request(method, URL(target, encoded=True), headers=list(headers), data=body,
+                                                   allow_redirects=False, compress=None)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            await problem_response(504, "the service did not answer in time", type_="upstream-timeout")(scope, receive, send)
+            return
+        except aiohttp.ClientError:
+            await problem_response(502, "the service is unreachable", type_="upstream-unavailable")(scope, receive, send)
+            return
+        try:
+            await _relay(response, send)
+        finally:
+            response.release()
+
+
+async def _request_body(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _relay(response: aiohttp.ClientResponse, send: Send) -> None:
+    headers = [(k, v) for k, v in response.raw_headers if k.lower() not in _NOT_RETURNED]
+    length = response.content_length
+    if length is not None and length <= _SEND_WHOLE_MAX:
+        body = await response.read()
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    async for chunk in response.content.iter_any():
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,4 +1,10 @@
-"""Local verification of access tokens against auth's JWKS, cached and refreshed on an unknown `kid`."""
+"""Local verification of access tokens against auth's JWKS, cached and refreshed on an unknown `kid`.
+
+A token that verified once is remembered until it expires (at most `cache_ttl_s`, the JWKS cache's own
+lifetime, so a key withdrawn from the JWKS stops working no later than it would without this cache): a
+client sends the same token for an hour, and an ES256 verification costs more than the rest of the
+gateway's work on a request. Only tokens that verified are remembered, so junk cannot fill the cache.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from shared.web.identity import Identity
 
 ALGORITHMS = ["ES256"]
 MIN_REFRESH_INTERVAL_S = 10.0
+VERIFIED_CACHE_MAX = 10_000  # distinct live tokens remembered; ~1 KB each
 
 
 class InvalidToken(Exception):
@@ -36,6 +43,7 @@ class TokenVerifier:
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        self._verified: dict[str, tuple[float, Identity]] = {}  # token -> (valid until, epoch s; identity)
 
     async def _keyset(self, *, force: bool = False) -> KeySet:
         age = time.monotonic() - self._fetched_at
@@ -51,6 +59,27 @@ class TokenVerifier:
         return self._keys
 
     async def verify(self, token: str) -> Identity:
+        """The caller's identity; InvalidToken if the token does not verify (httpx.HTTPError: no JWKS)."""
+        cached = self._verified.get(token)
+        now = time.time()
+        if cached is not None:
+            if now < cached[0]:
+                return cached[1]
+            del self._verified[token]
+        identity, expires_at = await self._verify_signed(token)
+        valid_until = min(expires_at, now + self._cache_ttl_s)
+        if valid_until > now:
+            self._remember(token, valid_until, identity, now)
+        return identity
+
+    def _remember(self, token: str, valid_until: float, identity: Identity, now: float) -> None:
+        if len(self._verified) >= VERIFIED_CACHE_MAX:
+            expired = [t for t, (until, _) in self._verified.items() if until <= now]
+            for t in expired or [next(iter(self._verified))]:  # else drop the oldest entry
+                del self._verified[t]
+        self._verified[token] = (valid_until, identity)
+
+    async def _verify_signed(self, token: str) -> tuple[Identity, float]:
         try:
             try:
                 decoded = jwt.decode(token, await self._keyset(), algorithms=ALGORITHMS)
@@ -68,4 +97,5 @@ class TokenVerifier:
         scopes = claims.get("scope", "")
         if not isinstance(scopes, str):
             raise InvalidToken("scope claim must be a string")
-        return Identity(client_id=str(claims["sub"]), merchant_id=merchant_id, scopes=frozenset(scopes.split()))
+        identity = Identity(client_id=str(claims["sub"]), merchant_id=merchant_id, scopes=frozenset(scopes.split()))
+        return identity, float(claims["exp"])

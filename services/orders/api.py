@@ -129,7 +129,8 @@ async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
         log.warning("orders.webhook_rejected", connection_id=str(connection_id), reason=str(exc))
         raise Problem(401, f"webhook rejected: {exc}", type_="webhook-rejected") from exc
     except webhooks.DeliveryNotProcessed as exc:
-        raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable") from exc
+        raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable",
+                      headers=exc.retry_after) from exc
     return {"status": outcome}
 
 

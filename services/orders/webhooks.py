@@ -19,6 +19,7 @@ from services.orders.models import marketplace_webhooks, webhook_deliveries
 from shared.crypto import SecretBox
 from shared.marketplaces.base import MarketplaceError
 from shared.marketplaces.bigcommerce.webhooks import delivery_id, verify_delivery, webhook_destination
+from shared.marketplaces.http import retry_after_header
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -90,7 +91,12 @@ async def accept_delivery(session: AsyncSession, box: SecretBox, connection_id: 
 
 
 class DeliveryNotProcessed(Exception):
-    """The order could not be fetched now; nothing was recorded, so the marketplace's retry gets through."""
+    """The order could not be fetched now; nothing was recorded, so the marketplace's retry gets through.
+    `retry_after` is the `Retry-After` header for the answer when the marketplace said when to come back."""
+
+    def __init__(self, message: str, retry_after: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 async def handle_delivery(session: AsyncSession, box: SecretBox, order_sync, connection_id: uuid.UUID,
@@ -116,7 +122,7 @@ async def handle_delivery(session: AsyncSession, box: SecretBox, order_sync, con
         await repo.clear_rejection(session, connection_id, external_id)
     except MarketplaceError as exc:
         await session.rollback()
-        raise DeliveryNotProcessed(str(exc)) from exc
+        raise DeliveryNotProcessed(str(exc), retry_after_header(exc)) from exc
     except ValueError as exc:  # the order payload itself is unusable: acknowledged, kept with its reason
         await repo.record_rejection(session, connection_id, external_id, str(exc))
         outcome = "rejected"

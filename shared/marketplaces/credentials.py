@@ -7,6 +7,7 @@ import uuid
 import httpx
 
 from shared.marketplaces.base import AuthorizationLost, TransientMarketplaceError
+from shared.marketplaces.http import RateLimited, retry_after_seconds
 from shared.web.internal import InternalClient
 
 
@@ -24,6 +25,8 @@ def access_token_provider(auth: InternalClient, connection_id: uuid.UUID):
         detail = response.json().get("detail", response.text) if response.content else str(response.status_code)
         if response.status_code in (404, 409):
             raise AuthorizationLost(detail)
+        if response.status_code == 503 and (wait := retry_after_seconds(response)) is not None:
+            raise RateLimited(f"auth could not provide a token: {detail}", wait)  # its marketplace said when
         raise TransientMarketplaceError(f"auth could not provide a token: {detail}")
 
     return provide

@@ -10,6 +10,11 @@ Retry rules (DESIGN.md): 429 waits what the platform asks (Retry-After, or a pla
 `max_retries` retries with `TransientMarketplaceError`. Any other 4xx raises `RejectedByMarketplace`
 at once: a request the marketplace refused for its content will be refused again.
 
+Inside a request someone is waiting for (`shared.deadline`), the retries fit its budget: a 429 asking for
+a wait longer than the time left raises `RateLimited` at once (with the platform's wait, for a
+`Retry-After` of our own), a backoff that would outlast it raises the error it was retrying, and each
+attempt's timeout is cut to the time left. Background work has no deadline and keeps the long budget.
+
 Requests that are not idempotent (e.g. "create a shipment", which e-mails the buyer each time) are
 only retried when the platform cannot have acted on them (429, a refused connection); a 5xx or a
 timeout raises `OutcomeUnknown` so the client can look before trying again.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +37,7 @@ import structlog
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from shared.deadline import time_left
 from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
 
 if TYPE_CHECKING:
@@ -53,6 +60,13 @@ class RateLimited(TransientMarketplaceError):
     def __init__(self, message: str, retry_after_s: float | None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+def retry_after_header(exc: BaseException) -> dict[str, str] | None:
+    """`Retry-After` for our own answer when `exc` is a 429 we did not wait out (the platform's wait, rounded up)."""
+    if isinstance(exc, RateLimited) and exc.retry_after_s is not None:
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return None
 
 
 class OutcomeUnknown(TransientMarketplaceError):
@@ -186,7 +200,9 @@ class _RetryBudget:
         key = "_cb_rate_limited" if rate_limited else "_cb_errors"
         retry_state.__dict__[key] = retry_state.__dict__.get(key, 0) + 1
         limit = self._max_rate_limited if rate_limited else self._max_errors
-        return retry_state.__dict__[key] > limit
+        left = time_left()
+        # tenacity computes the wait before asking us: a wait past the caller's deadline ends the retries now.
+        return retry_state.__dict__[key] > limit or (left is not None and retry_state.upcoming_sleep >= left)
 
 
 class MarketplaceHttp:
@@ -294,10 +310,10 @@ class MarketplaceHttp:
 
     async def _attempt(self, method: str, path: str, attempt: int, idempotent: bool, **kwargs: Any) -> httpx.Response:
         label = f"{method} {path.split('?', 1)[0]}"
-        await self._limiter.acquire()
+        timeout = await self._await_budget(label)
         started = time.perf_counter()
         try:
-            response = await self._client.request(method, path, **kwargs)
+            response = await self._client.request(method, path, timeout=timeout, **kwargs)
         except httpx.TransportError as exc:
             self._log(label, None, attempt, started, error=type(exc).__name__)
             timed_out = isinstance(exc, httpx.TimeoutException)
@@ -308,6 +324,22 @@ class MarketplaceHttp:
         self._log(label, response.status_code, attempt, started)
         return self._judge(label, response, idempotent)
 
+    async def _await_budget(self, label: str) -> float:
+        """Take a token from the rate budget within the caller's deadline; the timeout this attempt may use."""
+        left = time_left()
+        if left is None:
+            await self._limiter.acquire()
+            return self.timeout_s
+        try:
+            async with asyncio.timeout(max(0.0, left)):
+                await self._limiter.acquire()
+        except TimeoutError:
+            raise TransientMarketplaceError(f"{label} not sent: no time left for it in this request") from None
+        left = time_left() or 0.0
+        if left <= 0:
+            raise TransientMarketplaceError(f"{label} not sent: no time left for it in this request")
+        return min(self.timeout_s, left)
+
     def _judge(self, label: str, response: httpx.Response, idempotent: bool) -> httpx.Response:
         status = response.status_code
         if 200 <= status < 300 or status == 401:
@@ -317,6 +349,9 @@ class MarketplaceHttp:
             error = RateLimited(f"{label} was rate limited (HTTP 429)", wait_s)
             if wait_s is not None and wait_s > self._max_wait_s:
                 raise error  # e.g. a spent daily quota: blocking for hours helps nobody
+            left = time_left()
+            if wait_s is not None and left is not None and wait_s >= left:
+                raise error  # the caller cannot wait that long: say when to come back instead
             raise _RetryableOutcome(error, wait_s)
         if status >= 500:
             message = f"{label} failed with HTTP {status}: {error_reason(response)}"

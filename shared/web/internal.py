@@ -11,6 +11,7 @@ import uuid
 import httpx
 import structlog
 
+from shared.deadline import time_left
 from shared.settings import Settings
 from shared.web.identity import REQUEST_ID, Identity, identity_headers
 
@@ -22,6 +23,7 @@ class InternalClient:
         self._settings = settings
         self._identity = Identity(client_id=f"service:{settings.service_name}", merchant_id=None,
                                   scopes=frozenset({INTERNAL_SCOPE}))
+        self._timeout = timeout
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
 
     def _headers(self) -> dict[str, str]:
@@ -30,6 +32,9 @@ class InternalClient:
         return {REQUEST_ID: request_id, **identity_headers(secret, self._identity, request_id)}
 
     async def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        left = time_left()
+        if left is not None and "timeout" not in kwargs:  # inside a request: no longer than its budget
+            kwargs["timeout"] = max(0.1, min(self._timeout, left))
         return await self._http.request(method, path, headers=self._headers(), **kwargs)
 
     async def aclose(self) -> None:

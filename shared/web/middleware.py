@@ -7,6 +7,7 @@ import uuid
 
 import structlog
 
+from shared.deadline import deadline_in
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = structlog.get_logger(__name__)
@@ -15,15 +16,16 @@ log = structlog.get_logger(__name__)
 class RequestContextMiddleware:
     """Binds the request id (taken from `X-Request-ID` or minted) to logs and echoes it in the response."""
 
-    def __init__(self, app, service: str) -> None:
+    def __init__(self, app, service: str, deadline_s: float | None = None) -> None:
         self.app = app
         self.service = service
+        self.deadline_s = deadline_s  # shared.deadline: the budget of calls made while answering
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        raw_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        # One pass over the raw headers: no mapping built per request.
+        raw_id = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
         request_id = raw_id if raw_id and len(raw_id) <= 128 and raw_id.isprintable() else str(uuid.uuid4())
         if raw_id != request_id:
             scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
@@ -40,7 +42,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            with deadline_in(self.deadline_s):
+                await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")

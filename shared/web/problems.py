@@ -7,7 +7,10 @@ from http import HTTPStatus
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.db.engine import is_statement_timeout
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -15,8 +18,9 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(HTTPException):
     """An HTTP error with a machine-readable `type` slug and optional extra members."""
 
-    def __init__(self, status: int, detail: str, *, type_: str | None = None, **extra) -> None:
-        super().__init__(status, detail)
+    def __init__(self, status: int, detail: str, *, type_: str | None = None, headers: dict[str, str] | None = None,
+                 **extra) -> None:
+        super().__init__(status, detail, headers=headers)
         self.type_ = type_
         self.extra = extra
 
@@ -49,3 +53,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem_response(422, detail, type_="validation-error", errors=errors)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_request: Request, exc: DBAPIError):
+        """A statement cancelled by `statement_timeout` is the database being slow, not a bug: 503, retry later."""
+        if is_statement_timeout(exc):
+            return problem_response(503, "the database did not answer in time", type_="database-timeout",
+                                    headers={"Retry-After": "1"})
+        raise exc

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.background import running
 from shared.db import create_engine_for_schema, migrate_to_head, session_factory
+from shared.db.engine import service_engine
 from shared.heap import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.messaging.consumer import BatchHandler, ConsumerRunner, Handler
@@ -49,11 +50,16 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
-        engine = create_engine_for_schema(settings.database_url, spec.name, pool_size=settings.db_pool_size,
-                                          pre_ping=settings.db_pool_pre_ping)
+        # Migrations run without the statement and command timeouts: one may take long, and a replica
+        # waits for the migrator on an advisory lock.
+        migrator = create_engine_for_schema(settings.database_url, spec.name, pool_size=1)
+        try:
+            await migrate_to_head(migrator, spec.migrations_dir, spec.name, spec.metadata)
+        finally:
+            await migrator.dispose()
+        engine = service_engine(settings, spec.name)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
-        await migrate_to_head(engine, spec.migrations_dir, spec.name, spec.metadata)
         if spec.on_startup is not None:
             await spec.on_startup(app)
         runner = ConsumerRunner(settings, group_id=spec.name, handlers=spec.handlers, sessions=app.state.sessions)
@@ -69,7 +75,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
 
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.add_middleware(RequestContextMiddleware, service=spec.name, deadline_s=settings.interactive_deadline_s)
     install_problem_handlers(app)
     app.include_router(health.router)
     for router in spec.routers:

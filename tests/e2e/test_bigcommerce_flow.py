@@ -156,3 +156,23 @@ async def test_rate_limit_reset_is_respected_and_a_revoked_token_needs_reauth(ga
     async def needs_reauth():
         return (await merchant.call("GET", f"/v1/connections/{connection['id']}"))["status"] == "needs_reauth"
     await wait_until(needs_reauth, what="connection needs_reauth")
+
+
+async def test_a_webhook_whose_order_fetch_is_rate_limited_for_long_answers_503_at_once(gateway, bigcommerce):
+    """The order fetch behind a delivery gets a 429 with a 100 s reset: past the request budget, so the
+    delivery is answered 503 at once (BigCommerce retries it later) instead of outliving BigCommerce's timeout."""
+    merchant = await Merchant.create(gateway)
+    store, account = await bigcommerce.new_store()
+    connection = await merchant.connect_bigcommerce(account)
+    await merchant.wait_for_sync(connection["id"])
+    await bigcommerce.control("POST", "/faults", json={
+        "kind": "rate_limit", "count": 1, "reset_ms": 100_000, "path_prefix": f"/stores/{store['store_hash']}/v2/orders/"})
+
+    [order_id] = await bigcommerce.add_orders(store["store_hash"], status_id=11)  # delivered as store/order/created
+
+    async def first_attempt():
+        deliveries = (await bigcommerce.control("GET", "/deliveries", params={"scope": "store/order/created"}))["results"]
+        mine = [d for d in deliveries if d["destination"].endswith(connection["id"]) and d["body"]["data"]["id"] == order_id]
+        return mine[0]["attempts"][0] if mine and mine[0]["attempts"] else None
+    attempt = await wait_until(first_attempt, timeout=30, what="the first delivery attempt")
+    assert attempt["status"] == 503, attempt

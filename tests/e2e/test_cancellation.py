@@ -44,3 +44,26 @@ async def test_etsy_and_allegro_refuse_seller_cancellation_with_a_clear_reason(g
     refused = await gateway.post(f"/v1/orders/{allegro_order['id']}/cancel", headers=merchant.headers, json={})
     assert refused.status_code == 409 and "buyer" in refused.json()["detail"]
     assert (await merchant.call("GET", f"/v1/orders/{allegro_order['id']}"))["status"] == "paid"
+
+
+async def test_cancel_answers_503_with_retry_after_when_the_store_asks_for_a_wait_longer_than_the_request_budget(
+        gateway, bigcommerce):
+    """BigCommerce answers the cancellation with 429 and a 100 s reset: past the 20 s request budget, so the
+    merchant gets 503 with `Retry-After: 100` now (not the gateway's 504 after 30 s) and the order stays paid."""
+    merchant = await Merchant.create(gateway)
+    store, account = await bigcommerce.new_store()
+    [order_id] = await bigcommerce.add_orders(store["store_hash"], status_id=11, emit_webhooks=False)
+    connection = await merchant.connect_bigcommerce(account)
+    await merchant.wait_for_sync(connection["id"])
+    [order] = await merchant.orders(connection_id=connection["id"])
+    await bigcommerce.control("POST", "/faults", json={
+        "kind": "rate_limit", "count": 3, "reset_ms": 100_000,
+        "path_prefix": f"/stores/{store['store_hash']}/v2/orders/{order_id}"})
+
+    response = await gateway.post(f"/v1/orders/{order['id']}/cancel", headers=merchant.headers, json={})
+
+    assert response.status_code == 503, response.text
+    assert response.json()["type"].endswith("/marketplace-unavailable")
+    assert response.headers["retry-after"] == "100"
+    assert (await merchant.call("GET", f"/v1/orders/{order['id']}"))["status"] == "paid"
+    assert (await bigcommerce.control("GET", f"/stores/{store['store_hash']}/orders/{order_id}"))["status_id"] == 11

@@ -10,12 +10,14 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from shared.deadline import deadline_in
 from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
 from shared.marketplaces.http import (
     MarketplaceHttp,
     OutcomeUnknown,
     RateLimited,
     error_reason,
+    retry_after_header,
     retry_after_seconds,
     shared_limiter,
 )
@@ -118,3 +120,41 @@ async def test_401_is_handed_back_and_other_4xx_raise_with_the_marketplace_reaso
         with pytest.raises(RejectedByMarketplace, match="Shared secret is required") as raised:
             await http.request("GET", "/v3/application/users/me", headers={"x-api-key": "sandbox-etsy-keystring"})
         assert raised.value.status == 403
+
+
+async def test_inside_a_request_a_429_longer_than_the_time_left_is_raised_at_once(
+    etsy_base_url: str, world: SandboxWorld
+) -> None:
+    """60 s is within our patience (120 s), so background work waits it out; a request with 5 s left cannot."""
+    world.fault(kind="rate_limit", retry_after=60, count=1)
+    world.clear_requests()
+    async with _sandbox_http(etsy_base_url) as http:
+        with deadline_in(5), pytest.raises(RateLimited) as raised:
+            await http.request("GET", "/v3/application/users/me")
+    assert raised.value.retry_after_s == 60
+    assert retry_after_header(raised.value) == {"Retry-After": "60"}
+    assert len(world.requests_log()) == 1
+
+
+async def test_inside_a_request_a_backoff_past_the_deadline_gives_up_with_the_error_it_was_retrying(
+    etsy_base_url: str, world: SandboxWorld
+) -> None:
+    world.fault(kind="server_error", status=503, count=5)
+    world.clear_requests()
+    async with _sandbox_http(etsy_base_url, backoff_initial_s=30, max_retries=5) as http:
+        with deadline_in(5), pytest.raises(TransientMarketplaceError, match="503") as raised:
+            await http.request("GET", "/v3/application/users/me")
+    assert not isinstance(raised.value, RateLimited)
+    assert len(world.requests_log()) == 1
+
+
+async def test_without_a_deadline_a_short_429_is_still_waited_out_and_retried(
+    etsy_base_url: str, world: SandboxWorld
+) -> None:
+    world.fault(kind="rate_limit", retry_after=1, count=1)
+    world.clear_requests()
+    keyed = {"x-api-key": "sandbox-etsy-keystring:sandbox-etsy-secret"}
+    async with _sandbox_http(etsy_base_url) as http:
+        response = await http.request("GET", "/v3/application/users/me", headers=keyed)
+    assert response.status_code == 401  # the retry reached the endpoint itself (no bearer token sent)
+    assert len(world.requests_log()) == 2

@@ -14,7 +14,8 @@ import time
 
 import httpx
 
-from shared.marketplaces.http import MarketplaceHttp, rate_budget, retry_after_seconds, settings_http
+from shared.deadline import time_left
+from shared.marketplaces.http import MarketplaceHttp, RateLimited, rate_budget, retry_after_seconds, settings_http
 from shared.settings import Settings
 
 # 150 requests / 30 s is the Standard and Plus plans' quota; the headers refine it per store.
@@ -79,6 +80,9 @@ class QuotaGate(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if (wait := self.quota.paused_for) > 0:
+            left = time_left()
+            if left is not None and wait >= left:  # inside a request that cannot wait that long
+                raise RateLimited(f"{request.method} {request.url.path}: the store's rate quota is spent", wait)
             await asyncio.sleep(wait)  # a window spent meanwhile by others shows up as a 429, waited once
         response = await self._inner.handle_async_request(request)
         self.quota.observe(response)
