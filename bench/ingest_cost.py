@@ -32,6 +32,8 @@ from tests.inprocess import serve
 
 TARGET = 0.05
 OPEN_RATE = 10_000.0  # our client's token bucket, per second: calls are counted here, not timed
+# One process with no database of its own: its rate budget is in memory (the shared one needs Postgres).
+ONE_PROCESS = "memory"
 
 Sync = Callable[[str | None], Awaitable[str | None]]
 
@@ -76,7 +78,7 @@ async def _etsy(orders: int) -> dict:
             shop = (await control.post("shops", json={"shop_name": "BenchShop"})).json()
             token = (await control.post("tokens", json={"user_id": shop["user_id"]})).json()["access_token"]
             settings = Settings(etsy_api_url=url, etsy_client_id=ETSY_CLIENT_ID, etsy_client_secret=ETSY_SECRET,
-                                etsy_rate_per_second=OPEN_RATE)
+                                etsy_rate_per_second=OPEN_RATE, marketplace_rate_storage=ONE_PROCESS)
             seen: set[str] = set()
 
             async def place(count: int) -> None:
@@ -97,7 +99,8 @@ async def _bigcommerce(orders: int) -> dict:
             await control.put("settings", json={"rate_limit_quota": 10_000_000})
             store = (await control.post("stores", json={"name": "Bench store"})).json()
             account = (await control.post(f"stores/{store['store_hash']}/api_accounts", json={})).json()
-            settings = Settings(bigcommerce_api_url=url, bigcommerce_rate_per_second=OPEN_RATE)
+            settings = Settings(bigcommerce_api_url=url, bigcommerce_rate_per_second=OPEN_RATE,
+                                marketplace_rate_storage=ONE_PROCESS)
             seen: set[str] = set()
 
             async def place(count: int) -> None:
@@ -124,7 +127,8 @@ async def _allegro(orders: int) -> dict:
             seller = (await control.post("users", json={"login": "bench-seller"})).json()
             token = (await control.post("tokens", json={"user_id": seller["id"]})).json()["access_token"]
             settings = Settings(allegro_api_url=url, allegro_client_id=ALLEGRO_CLIENT_ID,
-                                allegro_client_secret=ALLEGRO_SECRET, allegro_rate_per_second=OPEN_RATE)
+                                allegro_client_secret=ALLEGRO_SECRET, allegro_rate_per_second=OPEN_RATE,
+                                marketplace_rate_storage=ONE_PROCESS)
             connected_at = datetime.now(UTC)
             seen: set[str] = set()
 
