@@ -14,4 +14,14 @@ OUTBOX_PENDING = Gauge("cb_outbox_pending", "Events waiting in the outbox at the
 EVENTS_CONSUMED = Counter(
     "cb_events_consumed_total", "Events handled by consumers", ["service", "topic", "outcome"]
 )
-EVENTS_DEAD_LETTERED = Counter("cb_events_dead_lettered_total", "Events sent to a DLQ", ["service", "topic"])
+EVENTS_DEAD_LETTERED = Counter(
+    "cb_events_dead_lettered_total", "Events sent to a DLQ; cause is invalid (unparseable) or handler (kept failing)",
+    ["service", "topic", "cause"],
+)
+CONSUMER_TRANSIENT_FAILURES = Counter(
+    "cb_consumer_transient_failures_total", "Fetches or events stopped by a transient failure and retried later",
+    ["service"],
+)
+CONSUMER_PAUSED_PARTITIONS = Gauge(
+    "cb_consumer_paused_partitions", "Partitions waiting out a transient failure before retrying", ["service"]
+)

@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     marketplace_max_retries: int = 5
 
     outbox_batch_size: int = 500
-    consumer_max_attempts: int = 3
+    consumer_max_attempts: int = 3  # consecutive non-transient handler failures before the DLQ
+    consumer_max_backoff_s: float = 5.0  # ceiling of the pause of a partition stopped by a transient failure
 
 
 @lru_cache

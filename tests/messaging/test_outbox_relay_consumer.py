@@ -17,6 +17,7 @@ from shared.db import session_factory
 from shared.devstack.infra import TansuBroker
 from shared.events import dlq_topic
 from shared.messaging.consumer import ConsumerRunner
+from shared.messaging.failures import TransientError
 from shared.messaging.kafka import ensure_topics
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import outbox
@@ -225,3 +226,36 @@ async def test_failing_handler_is_retried_then_dead_lettered_without_blocking(se
         await eventually(settled)
     # One failure is absorbed by a retry; ten exceed max_attempts and the event is dead-lettered, not applied.
     assert await effect_count(engine, flaky.id) == (1 if failures == 1 else 0)
+
+
+async def test_transient_handler_failure_is_retried_past_max_attempts_and_never_dead_lettered(settings):
+    """Ten transient failures against max_attempts=3: the partition waits and retries; nothing goes to the DLQ."""
+    schema, engine = await create_test_service(settings.database_url)
+    await ensure_topics(settings, [TOPIC, dlq_topic(TOPIC)])
+    slow = cancelled_event("downstream down")
+    attempts = {"n": 0}
+
+    async def handler(session, event, payload):
+        if event.id == slow.id and attempts["n"] < 10:
+            attempts["n"] += 1
+            raise TransientError("downstream unavailable")
+        await record_effect(session, event, payload)
+
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    await publish(engine, slow)
+    runner = ConsumerRunner(settings, group_id=group, handlers={TOPIC: handler}, sessions=session_factory(engine),
+                            max_attempts=3, retry_backoff_s=0.01, max_backoff_s=0.1)
+    dlq = AIOKafkaConsumer(dlq_topic(TOPIC), bootstrap_servers=settings.kafka_bootstrap_servers,
+                           auto_offset_reset="earliest", group_id=None)
+    async with running(OutboxRelay(settings, schema, idle_poll_s=0.2).run(), runner.run()):
+        async def applied():
+            return await effect_count(engine, slow.id) == 1
+        await eventually(applied, timeout=60)
+    assert attempts["n"] == 10
+    await dlq.start()
+    try:
+        batch = await dlq.getmany(timeout_ms=2000)
+        dead = [r for rs in batch.values() for r in rs if dict(r.headers).get("cb-dlq-consumer") == group.encode()]
+    finally:
+        await dlq.stop()
+    assert dead == []
