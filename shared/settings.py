@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     marketplace_max_retries: int = 5
 
     outbox_batch_size: int = 500
+    # Lease on claimed background work (tracking pushes, stock pushes): renewed every third of it while the
+    # work runs, so it bounds only how long a crashed worker's job waits before another worker takes it.
+    work_lease_s: float = Field(15.0, gt=0)
     consumer_max_attempts: int = 3  # consecutive non-transient handler failures before the DLQ
     consumer_max_backoff_s: float = 5.0  # ceiling of the pause of a partition stopped by a transient failure
 
