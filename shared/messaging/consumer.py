@@ -136,9 +136,9 @@ class ConsumerRunner:
                 outcome = await self._process(batches, producer)
                 for tp, offset in outcome.stalled.items():
                     paused.stall(tp, offset)
-                offsets = {tp: offset for tp, offset in outcome.done.items() if tp not in outcome.stalled}
-                for tp in offsets:
+                for tp in outcome.done.keys() - outcome.stalled.keys():
                     paused.recovered(tp)
+                offsets = outcome.done  # a stalled partition's entry, if any, stops before the failed event
                 if not offsets:
                     continue
                 try:
