@@ -173,12 +173,11 @@ class ConsumerRunner:
             if parsed:
                 await self._apply(parsed)
         except Exception as exc:
-            if is_transient(exc):
-                # Nothing of the fetch was applied: every partition in it goes back to its first record.
-                self._note_transient(exc, len(parsed))
-                outcome.stalled = {tp: records[0].offset for tp, records in batches.items() if records}
-                return outcome
-            log.warning("consumer.batch_failed", group=self._group_id, size=len(parsed), error=repr(exc))
+            # Nothing of the fetch was applied. One event at a time, each partition stops at its own first
+            # event that fails transiently (a database outage stops them all, after one try each), and a
+            # partition whose events apply goes on: one stuck aggregate does not hold back the others.
+            log.warning("consumer.batch_failed", group=self._group_id, size=len(parsed), error=repr(exc),
+                        transient=is_transient(exc))
             return await self._process_one_by_one(batches, producer, parsed, invalid)
         for record, reason in invalid:
             await self._dead_letter(producer, record, reason, cause="invalid")
@@ -240,7 +239,7 @@ class ConsumerRunner:
                 return True
             except Exception as exc:
                 if is_transient(exc):
-                    self._note_transient(exc, 1, topic=record.topic)
+                    self._note_transient(exc, record)
                     return False
                 log.warning("consumer.handler_failed", group=self._group_id, event_id=event.id,
                             topic=record.topic, attempt=attempt, error=repr(exc))
@@ -251,9 +250,10 @@ class ConsumerRunner:
                                 cause="handler")
         return True
 
-    def _note_transient(self, exc: BaseException, size: int, topic: str | None = None) -> None:
+    def _note_transient(self, exc: BaseException, record: ConsumerRecord) -> None:
         CONSUMER_TRANSIENT_FAILURES.labels(self._service).inc()
-        log.warning("consumer.transient_failure", group=self._group_id, topic=topic, events=size, error=repr(exc))
+        log.warning("consumer.transient_failure", group=self._group_id, topic=record.topic,
+                    partition=record.partition, offset=record.offset, error=repr(exc))
 
     async def _dead_letter(self, producer, record: ConsumerRecord, reason: str, *, cause: str) -> None:
         headers = [
