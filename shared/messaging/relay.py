@@ -126,6 +126,7 @@ class OutboxRelay:
                     await wait_for_wakeup(self._wakeup, self._idle_poll_s)
                     rows = await conn.fetch(_FETCH, batch_size)
                     continue
+                per_event = True
                 try:
                     if producer is None:
                         producer = await self._start_producer()
@@ -134,9 +135,10 @@ class OutboxRelay:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    failures = {row["id"]: exc for row in rows}
+                    # Not an answer about any one event (no producer, the batch timed out): never a reason to park.
+                    failures, per_event = {row["id"]: exc for row in rows}, False
                 if failures:
-                    broker_trouble = await self._record_failures(conn, rows, failures)
+                    broker_trouble = await self._record_failures(conn, rows, failures, per_event=per_event)
                     if broker_trouble and producer is not None:
                         with contextlib.suppress(Exception):  # start over with a fresh producer
                             await producer.stop()
@@ -156,7 +158,7 @@ class OutboxRelay:
                 with contextlib.suppress(Exception):
                     await producer.stop()
 
-    async def _record_failures(self, conn: asyncpg.Connection, rows, failures: dict) -> bool:
+    async def _record_failures(self, conn: asyncpg.Connection, rows, failures: dict, *, per_event: bool) -> bool:
         """Mark what was sent, count a try on what was not, park what the broker keeps refusing; True if any
         failure was the broker's passing trouble rather than a refusal of the event."""
         OUTBOX_FAILURES.labels(self._schema).inc()
@@ -164,7 +166,7 @@ class OutboxRelay:
         if sent:
             await conn.execute(_MARK_PUBLISHED, sent)
             OUTBOX_PUBLISHED.labels(self._schema).inc(len(sent))
-        passing = {event_id: exc for event_id, exc in failures.items() if not refused_by_broker(exc)}
+        passing = {event_id: exc for event_id, exc in failures.items() if not (per_event and refused_by_broker(exc))}
         if passing:
             await conn.execute(_MARK_FAILED, list(passing), repr(next(iter(passing.values())))[:500])
         park_after = self._settings.outbox_park_after_attempts
