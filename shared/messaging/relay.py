@@ -33,7 +33,7 @@ from shared.wakeup import wait_for_wakeup
 log = structlog.get_logger(__name__)
 
 _FETCH = """
-SELECT id, topic, key, event, attempts FROM outbox
+SELECT id, topic, key, event FROM outbox
 WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT $1
 """
 # Marks a sent batch and fetches the next in one round trip. The SELECT sees the snapshot from before the
@@ -42,7 +42,7 @@ _MARK_PUBLISHED_AND_FETCH = """
 WITH marked AS (
     UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])
 )
-SELECT id, topic, key, event, attempts FROM outbox
+SELECT id, topic, key, event FROM outbox
 WHERE published_at IS NULL AND parked_at IS NULL AND NOT id = ANY($1::uuid[]) ORDER BY seq LIMIT $2
 """
 _MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])"
