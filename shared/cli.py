@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from shared.messaging.commands import dlq_app, outbox_app
+
 app = typer.Typer(help="ChannelBridge ops and dev tasks.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()

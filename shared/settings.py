@@ -94,7 +94,17 @@ class Settings(BaseSettings):
     marketplace_max_retries: int = 5
 
     outbox_batch_size: int = 500
-    consumer_max_attempts: int = 3
+    outbox_park_after_attempts: int = Field(5, ge=1)  # tries of an event the broker refuses before it is parked
+    outbox_retention_hours: float = Field(168.0, gt=0)  # published outbox rows are deleted after this
+    # Processed-event ids are deleted after this: keep it well above any redelivery window (see docs).
+    inbox_retention_hours: float = Field(168.0, gt=0)
+    messaging_prune_interval_s: float = Field(3600.0, gt=0)
+    messaging_prune_batch: int = Field(5000, ge=1)  # rows per DELETE, so no statement holds the table long
+    # Lease on claimed background work (tracking pushes, stock pushes): renewed every third of it while the
+    # work runs, so it bounds only how long a crashed worker's job waits before another worker takes it.
+    work_lease_s: float = Field(15.0, gt=0)
+    consumer_max_attempts: int = 3  # consecutive non-transient handler failures before the DLQ
+    consumer_max_backoff_s: float = 5.0  # ceiling of the pause of a partition stopped by a transient failure
 
     @field_validator("marketplace_rate_storage")
     @classmethod

@@ -1,14 +1,16 @@
 """Pushing carrier + tracking to the marketplace until it confirms, then `order.fulfilled`.
 
-Pushes are claimed with a lease, so a pusher that dies mid-call leaves the shipment to be retried
-after the lease; transient failures back off exponentially without limit (the marketplace will come
-back), a rejection is final and keeps the marketplace's reason on the shipment.
+Pushes are claimed with a short lease that a heartbeat renews while the push runs (`shared.leases`), so
+a pusher that dies mid-call leaves the shipment to another pusher within seconds; transient failures
+back off exponentially without limit (the marketplace will come back), a rejection is final and keeps
+the marketplace's reason on the shipment.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 
 import sqlalchemy as sa
 import structlog
@@ -18,6 +20,7 @@ from services.fulfilment import repository as repo
 from services.fulfilment.service import SOURCE
 from shared.events import make_event
 from shared.events.payloads import OrderFulfilled
+from shared.leases import kept_alive
 from shared.marketplaces.base import (
     AuthorizationLost,
     RejectedByMarketplace,
@@ -33,7 +36,6 @@ from shared.web.internal import InternalClient
 
 log = structlog.get_logger(__name__)
 
-LEASE_S = 120.0
 MAX_BACKOFF_S = 600.0
 
 
@@ -46,6 +48,7 @@ class TrackingPusher:
         self._settings = settings
         self._sessions = sessions
         self._auth = auth
+        self._lease_s = settings.work_lease_s
         self._wakeup = asyncio.Event()
 
     def poke(self) -> None:
@@ -55,7 +58,7 @@ class TrackingPusher:
         while True:
             try:
                 async with self._sessions() as session, session.begin():
-                    claimed = await repo.claim_due_pushes(session, lease_s=LEASE_S, limit=20)
+                    claimed = await repo.claim_due_pushes(session, lease_s=self._lease_s, limit=20)
                 await asyncio.gather(*(self.push(s) for s in claimed))
             except Exception:
                 log.exception("fulfilment.pusher_failed")
@@ -66,16 +69,9 @@ class TrackingPusher:
         async with self._sessions() as session:
             order = await repo.get_order(session, shipment.order_id, None)
         try:
-            connection = await self._connection(order.connection_id)
-            source = order_source(order.marketplace, self._settings,
-                                  access_token_provider(self._auth, order.connection_id), shop_id=connection["shop_id"])
-            try:
-                result = await source.push_tracking(TrackingPush(
-                    external_order_id=order.external_id, carrier=shipment.carrier,
-                    tracking_number=shipment.tracking_number, note=shipment.note,
-                    lines=tuple((line["order_line_external_id"], line["quantity"]) for line in shipment.lines)))
-            finally:
-                await source.aclose()
+            async with kept_alive(partial(self._renew_lease, shipment.id), lease_s=self._lease_s,
+                                  what=f"tracking push {shipment.id}"):
+                result = await self._push_tracking(order, shipment)
         except RejectedByMarketplace as exc:
             log.warning("fulfilment.push_rejected", shipment_id=str(shipment.id), reason=exc.reason)
             await self._mark(shipment.id, status="failed", failure_reason=exc.reason, last_error=str(exc))
@@ -101,6 +97,22 @@ class TrackingPusher:
                 marketplace=order.marketplace, fully_shipped=result.order_fully_shipped,
             ), subject=str(order.order_id), tenant_id=str(order.merchant_id), aggregate_version=version))
         log.info("fulfilment.tracking_pushed", shipment_id=str(shipment.id), carrier=result.carrier_sent)
+
+    async def _push_tracking(self, order, shipment):
+        connection = await self._connection(order.connection_id)
+        source = order_source(order.marketplace, self._settings,
+                              access_token_provider(self._auth, order.connection_id), shop_id=connection["shop_id"])
+        try:
+            return await source.push_tracking(TrackingPush(
+                external_order_id=order.external_id, carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number, note=shipment.note,
+                lines=tuple((line["order_line_external_id"], line["quantity"]) for line in shipment.lines)))
+        finally:
+            await source.aclose()
+
+    async def _renew_lease(self, shipment_id: uuid.UUID) -> bool:
+        async with self._sessions() as session, session.begin():
+            return await repo.renew_push_lease(session, shipment_id, lease_s=self._lease_s)
 
     async def _connection(self, connection_id: uuid.UUID) -> dict:
         response = await self._auth.request("GET", f"/internal/connections/{connection_id}")

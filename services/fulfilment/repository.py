@@ -116,6 +116,15 @@ async def claim_due_pushes(session: AsyncSession, *, lease_s: float, limit: int)
     return list(claimed.all())
 
 
+async def renew_push_lease(session: AsyncSession, shipment_id: uuid.UUID, *, lease_s: float) -> bool:
+    """Extend the lease of a push still running; False if the shipment is no longer pending."""
+    renewed = await session.execute(
+        shipments.update().where(shipments.c.id == shipment_id, shipments.c.status == "pending")
+        .values(next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, lease_s))
+        .returning(shipments.c.id))
+    return renewed.first() is not None
+
+
 async def mark_shipment(session: AsyncSession, shipment_id: uuid.UUID, **values) -> None:
     await session.execute(shipments.update().where(shipments.c.id == shipment_id)
                           .values(**values, updated_at=sa.func.now()))

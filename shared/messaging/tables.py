@@ -19,6 +19,8 @@ outbox = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
+    sa.Column("parked_at", sa.DateTime(timezone=True),
+              comment="set when the broker kept refusing the event: the relay skips it until `outbox retry`"),
     sa.Index("ix_outbox_unpublished", "seq", postgresql_where=sa.text("published_at IS NULL")),
 )
 
@@ -65,6 +67,17 @@ def install_outbox_notify(op) -> None:
 def remove_outbox_notify(op) -> None:
     op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
     op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
+
+
+def add_outbox_parking(op) -> None:
+    """For schemas whose outbox predates parking (idempotent: `create_all` makes the column with the table)."""
+    op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz")
+    op.execute("COMMENT ON COLUMN outbox.parked_at IS "
+               "'set when the broker kept refusing the event: the relay skips it until `outbox retry`'")
+
+
+def remove_outbox_parking(op) -> None:
+    op.execute("ALTER TABLE outbox DROP COLUMN IF EXISTS parked_at")
 
 
 def drop_messaging_tables(op) -> None:

@@ -1,7 +1,8 @@
 """The one way a ChannelBridge service is assembled: FastAPI app + lifespan wiring.
 
-On start a service migrates its own schema, then runs its outbox relay and its consumer runner (and
-any background jobs it declares) beside the HTTP API; on stop it cancels them and closes the pool.
+On start a service migrates its own schema, then runs its outbox relay, its consumer runner, the upkeep
+of its outbox and inbox (gauges, pruning) and any background jobs it declares beside the HTTP API;
+on stop it cancels them and closes the pool.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.db.engine import service_engine
 from shared.heap import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.messaging.consumer import BatchHandler, ConsumerRunner, Handler
+from shared.messaging.maintenance import MessagingMaintenance
 from shared.messaging.relay import OutboxRelay
 from shared.settings import Settings, get_settings
 from shared.web import health
@@ -63,7 +65,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
         if spec.on_startup is not None:
             await spec.on_startup(app)
         runner = ConsumerRunner(settings, group_id=spec.name, handlers=spec.handlers, sessions=app.state.sessions)
-        jobs = [OutboxRelay(settings, spec.name).run(), runner.run(), *(job(app) for job in spec.background)]
+        jobs = [OutboxRelay(settings, spec.name).run(), runner.run(),
+                MessagingMaintenance(settings, spec.name, engine).run(), *(job(app) for job in spec.background)]
         try:
             async with running(*jobs):
                 freeze_startup_objects()

@@ -11,12 +11,15 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 
 from shared.background import running
 from shared.db import session_factory
 from shared.devstack.infra import TansuBroker
 from shared.events import dlq_topic
 from shared.messaging.consumer import ConsumerRunner
+from shared.messaging.dlq import read_dead_letters
+from shared.messaging.failures import TransientError
 from shared.messaging.kafka import ensure_topics
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import outbox
@@ -225,3 +228,67 @@ async def test_failing_handler_is_retried_then_dead_lettered_without_blocking(se
         await eventually(settled)
     # One failure is absorbed by a retry; ten exceed max_attempts and the event is dead-lettered, not applied.
     assert await effect_count(engine, flaky.id) == (1 if failures == 1 else 0)
+
+
+async def test_transient_handler_failure_is_retried_past_max_attempts_and_never_dead_lettered(settings):
+    """Ten transient failures against max_attempts=3: the partition waits and retries; nothing goes to the DLQ."""
+    schema, engine = await create_test_service(settings.database_url)
+    await ensure_topics(settings, [TOPIC, dlq_topic(TOPIC)])
+    slow = cancelled_event("downstream down")
+    attempts = {"n": 0}
+
+    async def handler(session, event, payload):
+        if event.id == slow.id and attempts["n"] < 10:
+            attempts["n"] += 1
+            raise TransientError("downstream unavailable")
+        await record_effect(session, event, payload)
+
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    await publish(engine, slow)
+    runner = ConsumerRunner(settings, group_id=group, handlers={TOPIC: handler}, sessions=session_factory(engine),
+                            max_attempts=3, retry_backoff_s=0.01, max_backoff_s=0.1)
+    async with running(OutboxRelay(settings, schema, idle_poll_s=0.2).run(), runner.run()):
+        async def applied():
+            return await effect_count(engine, slow.id) == 1
+        await eventually(applied, timeout=60)
+    assert attempts["n"] == 10
+    assert [d for d in await read_dead_letters(settings, TOPIC) if d.event_id == slow.id] == []
+
+
+def _partition_of(key: str, partitions: int) -> int:
+    """Where the producer's default partitioner puts a key (the same murmur2 as Kafka's Java client)."""
+    return DefaultPartitioner()(key.encode(), list(range(partitions)), list(range(partitions)))
+
+
+async def test_transient_failure_pauses_only_its_partition_and_keeps_its_order(settings):
+    """An event that keeps failing transiently holds back the events after it on its partition, not others."""
+    schema, engine = await create_test_service(settings.database_url)
+    await ensure_topics(settings, [TOPIC, dlq_topic(TOPIC)])
+    partitions = settings.kafka_topic_partitions
+    stuck = cancelled_event("stuck")
+    other_key = next(k for k in (uuid.uuid4() for _ in range(100))
+                     if _partition_of(str(k), partitions) != _partition_of(stuck.key, partitions))
+    behind = cancelled_event("behind the stuck one", order_id=uuid.UUID(stuck.key))  # same key, same partition
+    elsewhere = cancelled_event("on another partition", order_id=other_key)
+    downstream_up = {"yes": False}
+
+    async def handler(session, event, payload):
+        if event.id == stuck.id and not downstream_up["yes"]:
+            raise TransientError("downstream unavailable")
+        await record_effect(session, event, payload)
+
+    await publish(engine, stuck, behind, elsewhere)  # one transaction: the same fetch for all three
+    runner = ConsumerRunner(settings, group_id=f"g-{uuid.uuid4().hex[:8]}", handlers={TOPIC: handler},
+                            sessions=session_factory(engine), retry_backoff_s=0.05, max_backoff_s=0.2)
+    async with running(OutboxRelay(settings, schema, idle_poll_s=0.2).run(), runner.run()):
+        async def elsewhere_applied():
+            return await effect_count(engine, elsewhere.id) == 1
+        await eventually(elsewhere_applied, timeout=60)
+        assert await effect_count(engine, behind.id) == 0, "an event overtook the stuck one on its partition"
+        downstream_up["yes"] = True
+
+        async def all_applied():
+            return all([await effect_count(engine, e.id) == 1 for e in (stuck, behind, elsewhere)])
+        await eventually(all_applied, timeout=60)
+    dead = {d.event_id for d in await read_dead_letters(settings, TOPIC)}
+    assert not dead & {stuck.id, behind.id, elsewhere.id}
