@@ -1,15 +1,15 @@
 """Outbox rows the broker keeps refusing are parked (`parked_at`) so they stop blocking the events after them.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 """
 
 from alembic import op
 
 from shared.messaging.tables import add_outbox_parking, remove_outbox_parking
 
-revision = "0006"
-down_revision = "0005"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
