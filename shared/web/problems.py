@@ -30,7 +30,7 @@ PROBLEM_SCHEMA: dict = {
             "type": "array", "description": "validation errors only: each field at fault",
             "items": {"type": "object", "required": ["field", "location", "message"], "properties": {
                 "field": {"type": "string", "examples": ["tracking_number"]},
-                "location": {"type": "string", "enum": ["body", "query", "path", "header", "cookie"]},
+                "location": {"type": "string", "description": "body, query, path or header"},
                 "message": {"type": "string"},
             }},
         },
@@ -49,7 +49,7 @@ MEANINGS: dict[int, str] = {
     413: "The request body is larger than the API accepts.",
     422: "A field is invalid; `errors` names each field at fault.",
     429: "Rate limit exceeded: retry after the `Retry-After` seconds.",
-    500: "An unexpected error; nothing half-done was kept. Quote `request_id` when reporting it.",
+    500: "An unexpected error; its details are logged, not answered. Quote `request_id` when reporting it.",
     502: "The marketplace (or an upstream service) refused or failed the call.",
     503: "A dependency (marketplace, signing keys) is unavailable for now; retry later.",
     504: "An upstream service did not answer in time.",
