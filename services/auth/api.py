@@ -37,7 +37,7 @@ from services.auth.schemas import (
 )
 from services.auth.scopes import ADMIN
 from shared.web.identity import Identity, current_identity, require_scope
-from shared.web.problems import problem_response
+from shared.web.problems import problem_response, problem_responses
 from shared.web.service_app import db_session
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -61,7 +61,8 @@ _TOKEN_FORM = {
                 "client_secret": {"type": "string", "description": "unless sent with HTTP Basic"},
                 "scope": {"type": "string", "description": "space-separated; default: all the client's scopes"},
             },
-        }}},
+        }, "example": {"grant_type": GRANT_TYPE, "client_id": "cb_live_3f9a1c", "client_secret": "s3cr3t-from-createClient",
+                       "scope": "orders:read fulfilment:write"}}},
     },
 }
 _TOKEN_ERRORS = {code: {"model": TokenError} for code in (400, 401)}
@@ -75,8 +76,8 @@ def _oauth_error(exc: OAuthError) -> JSONResponse:
                         headers=headers)
 
 
-@oauth_router.post("/v1/oauth/token", response_model=TokenOut, responses=_TOKEN_ERRORS, openapi_extra=_TOKEN_FORM,
-                   summary="Client credentials grant (RFC 6749 §4.4)")
+@oauth_router.post("/v1/oauth/token", operation_id="createToken", response_model=TokenOut, responses=_TOKEN_ERRORS,
+                   openapi_extra=_TOKEN_FORM, summary="Client credentials grant (RFC 6749 §4.4)")
 async def token(request: Request, session: AsyncSession = Depends(db_session)) -> Response:
     try:
         token_request = await read_token_request(request)
@@ -88,7 +89,8 @@ async def token(request: Request, session: AsyncSession = Depends(db_session)) -
     return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
-@oauth_router.get("/.well-known/jwks.json", response_model=Jwks, summary="Public keys that verify access tokens")
+@oauth_router.get("/.well-known/jwks.json", operation_id="getJwks", response_model=Jwks,
+                  summary="Public keys that verify access tokens")
 async def jwks(request: Request, response: Response, session: AsyncSession = Depends(db_session)) -> dict:
     settings = request.app.state.settings
     response.headers["Cache-Control"] = f"max-age={settings.jwks_cache_ttl_s}"
@@ -98,20 +100,21 @@ async def jwks(request: Request, response: Response, session: AsyncSession = Dep
 
 # --- merchants ---
 
-@merchants_router.post("", status_code=status.HTTP_201_CREATED, response_model=MerchantOut,
+@merchants_router.post("", operation_id="createMerchant", status_code=status.HTTP_201_CREATED, response_model=MerchantOut,
                        dependencies=[Depends(admin_only)])
 async def create_merchant(body: MerchantIn, session: AsyncSession = Depends(db_session)) -> dict:
     return dict(await service.create_merchant(session, body.name))
 
 
-@merchants_router.get("", response_model=MerchantPage, dependencies=[Depends(admin_only)])
+@merchants_router.get("", operation_id="listMerchants", response_model=MerchantPage, dependencies=[Depends(admin_only)])
 async def list_merchants(cursor: str | None = None, limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
                          session: AsyncSession = Depends(db_session)) -> dict:
     page = await service.list_merchants(session, cursor, limit)
     return {"items": [dict(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
-@merchants_router.get("/{merchant_id}", response_model=MerchantOut)
+@merchants_router.get("/{merchant_id}", operation_id="getMerchant", response_model=MerchantOut,
+                      responses=problem_responses(404))
 async def get_merchant(merchant_id: uuid.UUID, identity: Identity = Depends(current_identity),
                        session: AsyncSession = Depends(db_session)) -> dict:
     return dict(await service.get_merchant(session, identity, merchant_id))
@@ -119,7 +122,7 @@ async def get_merchant(merchant_id: uuid.UUID, identity: Identity = Depends(curr
 
 # --- API clients ---
 
-@clients_router.post("", status_code=status.HTTP_201_CREATED, response_model=ClientCreated,
+@clients_router.post("", operation_id="createClient", status_code=status.HTTP_201_CREATED, response_model=ClientCreated,
                      dependencies=[Depends(admin_only)])
 async def create_client(body: ClientIn, response: Response, session: AsyncSession = Depends(db_session)) -> dict:
     created = await service.create_client(session, name=body.name, merchant_id=body.merchant_id, scopes=body.scopes)
@@ -127,7 +130,7 @@ async def create_client(body: ClientIn, response: Response, session: AsyncSessio
     return {**created.client, "client_secret": created.client_secret}
 
 
-@clients_router.get("", response_model=ClientPage, dependencies=[Depends(admin_only)])
+@clients_router.get("", operation_id="listClients", response_model=ClientPage, dependencies=[Depends(admin_only)])
 async def list_clients(merchant_id: uuid.UUID | None = None, cursor: str | None = None,
                        limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
                        session: AsyncSession = Depends(db_session)) -> dict:
@@ -135,10 +138,11 @@ async def list_clients(merchant_id: uuid.UUID | None = None, cursor: str | None 
     return {"items": [dict(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
-@clients_router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(admin_only)],
+@clients_router.delete("/{client_id}", operation_id="deleteClient", status_code=status.HTTP_204_NO_CONTENT,
+                       dependencies=[Depends(admin_only)], responses=problem_responses(404),
                        summary="Disable the client: no more tokens are issued to it")
-async def disable_client(id: uuid.UUID, session: AsyncSession = Depends(db_session)) -> Response:
-    await service.disable_client(session, id)
+async def disable_client(client_id: uuid.UUID, session: AsyncSession = Depends(db_session)) -> Response:
+    await service.disable_client(session, client_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

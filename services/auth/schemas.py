@@ -14,7 +14,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class MerchantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Acme Crafts Ltd"}]})
 
     name: Name
 
@@ -31,7 +31,11 @@ class MerchantPage(BaseModel):
 
 
 class ClientIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Acme warehouse integration", "merchant_id": "6f1c2b9e-8a4d-4e3f-9b7a-2c5d8e1f4a60",
+         "scopes": ["orders:read", "fulfilment:write"]},
+        {"name": "ops console", "merchant_id": None, "scopes": ["admin"]},
+    ]})
 
     name: Name
     merchant_id: uuid.UUID | None = Field(None, description="the tenant; null only for an admin client")

@@ -12,13 +12,14 @@ from services.fulfilment import repository as repo
 from services.fulfilment.schemas import CancelIn, ShipmentIn, ShipmentOut
 from services.fulfilment.service import book_shipment
 from shared.web.identity import Identity, require_scope
-from shared.web.problems import Problem
+from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
 
 router = APIRouter(prefix="/v1", tags=["fulfilment"])
 
 
-@router.post("/orders/{order_id}/shipments", response_model=ShipmentOut, status_code=status.HTTP_201_CREATED)
+@router.post("/orders/{order_id}/shipments", operation_id="createShipment", response_model=ShipmentOut,
+             status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409))
 async def create_shipment(
     order_id: uuid.UUID, body: ShipmentIn, request: Request, response: Response,
     identity: Identity = Depends(require_scope("fulfilment:write")),
@@ -34,7 +35,8 @@ async def create_shipment(
     return ShipmentOut.model_validate(row._mapping, from_attributes=False)
 
 
-@router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
+@router.get("/shipments/{shipment_id}", operation_id="getShipment", response_model=ShipmentOut,
+            responses=problem_responses(404))
 async def get_shipment(shipment_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
                        session: AsyncSession = Depends(db_session)) -> ShipmentOut:
     row = await repo.get_shipment(session, shipment_id, identity.merchant_id)
@@ -43,7 +45,8 @@ async def get_shipment(shipment_id: uuid.UUID, identity: Identity = Depends(requ
     return ShipmentOut.model_validate(row._mapping, from_attributes=False)
 
 
-@router.post("/orders/{order_id}/cancel", status_code=status.HTTP_204_NO_CONTENT,
+@router.post("/orders/{order_id}/cancel", operation_id="cancelOrder", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(404, 409, 502, 503),
              summary="Cancel the order at its marketplace (a clear 409 where the marketplace does not allow it)")
 async def cancel_order(order_id: uuid.UUID, request: Request, body: CancelIn | None = None,
                        identity: Identity = Depends(require_scope("orders:write")),

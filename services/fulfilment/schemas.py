@@ -5,12 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events.payloads import ShipmentLine
 
 
 class ShipmentIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"carrier": "DPD", "tracking_number": "0000123456789X"},
+        {"carrier": "InPost", "tracking_number": "620000012345678901234567",
+         "lines": [{"order_line_external_id": "1198765432", "quantity": 1}], "note": "first parcel of two"},
+    ]})
+
     carrier: str = Field(min_length=1, max_length=100, description="free text; mapped to each marketplace's names")
     tracking_number: str = Field(min_length=1, max_length=100)
     lines: list[ShipmentLine] = Field(default_factory=list, description="empty: the whole order")
@@ -42,4 +48,6 @@ class ShipmentOut(BaseModel):
 
 
 class CancelIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "buyer asked to cancel before dispatch"}]})
+
     reason: str | None = Field(None, max_length=500)

@@ -28,7 +28,7 @@ from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
 from shared.web.health import healthz, metrics
 from shared.web.identity import REQUEST_ID, identity_headers
-from shared.web.middleware import RequestContextMiddleware
+from shared.web.middleware import ProblemOnUnhandledError, RequestContextMiddleware
 from shared.web.problems import install_problem_handlers, problem_response
 
 log = structlog.get_logger(__name__)
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ChannelBridge gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.add_middleware(ProblemOnUnhandledError)  # added first = inside the request context
     app.add_middleware(RequestContextMiddleware, service="gateway")
     install_problem_handlers(app)
     app.add_api_route("/healthz", healthz, include_in_schema=False)

@@ -1,7 +1,9 @@
 """One OpenAPI document for the public API, merged from the services' own documents.
 
-Only operations in the route table are published, each with the OAuth scope the gateway enforces.
-Schema names that two services define differently are prefixed with the service name.
+Only operations in the route table are published, each with the OAuth scope the gateway enforces and
+the problem answers the gateway itself gives on that route (401/403/429, upstream failures) beside the
+ones the service documents. Schema names that two services define differently are prefixed with the
+service name.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import httpx
 
 from services.gateway.routes import ROUTES, Route
+from shared.web.problems import PROBLEM_SCHEMA, problem_responses
 
 _REF = "#/components/schemas/"
 
@@ -30,6 +33,22 @@ def _rename_refs(node, renames: dict[str, str]):
     return node
 
 
+def edge_statuses(route: Route) -> list[int]:
+    """What the gateway can answer on `route` before or instead of the service: the one place that says so."""
+    statuses = [429, 502, 504]  # rate limit (per client, or per address on public routes); upstream failures
+    if not route.public:
+        statuses += [401, 503]  # no valid token; signing keys unavailable
+        if route.scope:
+            statuses.append(403)  # token without the route's scope
+    return sorted(statuses)
+
+
+def _with_edge_responses(operation: dict, route: Route) -> dict:
+    responses = {str(status): body for status, body in problem_responses(*edge_statuses(route)).items()}
+    responses.update(operation.get("responses", {}))  # the service's own wording wins for a shared status
+    return {**operation, "responses": dict(sorted(responses.items()))}
+
+
 def merge(documents: dict[str, dict], *, scopes: list[str]) -> dict:
     merged: dict = {
         "openapi": "3.1.0",
@@ -37,7 +56,7 @@ def merge(documents: dict[str, dict], *, scopes: list[str]) -> dict:
                  "description": "One API for marketplace connections, orders, listings and fulfilment."},
         "paths": {},
         "components": {
-            "schemas": {},
+            "schemas": {"Problem": PROBLEM_SCHEMA},
             "securitySchemes": {
                 "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {
                     "tokenUrl": "/v1/oauth/token", "scopes": {s: s for s in scopes}}}},
@@ -57,7 +76,7 @@ def merge(documents: dict[str, dict], *, scopes: list[str]) -> dict:
                 route = _route_for(method, path)
                 if route is None or route.service != service:
                     continue
-                operation = dict(operation)
+                operation = _with_edge_responses(operation, route)
                 operation["security"] = [] if route.public else [{"oauth2": [route.scope] if route.scope else []}]
                 merged["paths"].setdefault(path, {})[method] = operation
     return merged

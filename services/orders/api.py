@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.orders import repository as repo
 from services.orders import webhooks
 from services.orders.ingest import mark_cancelled
-from services.orders.schemas import OrderOut, OrderPage, ShipmentSummary, SyncStatus
+from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from shared.events.payloads import OrderLine
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
 from shared.web.pagination import decode_cursor, encode_cursor
-from shared.web.problems import Problem
+from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
 
 log = structlog.get_logger(__name__)
@@ -40,7 +40,7 @@ def _order_out(row, lines, shipments) -> OrderOut:
     )
 
 
-@router.get("/orders", response_model=OrderPage)
+@router.get("/orders", operation_id="listOrders", response_model=OrderPage)
 async def list_orders(
     identity: Identity = Depends(require_scope("orders:read")),
     session: AsyncSession = Depends(db_session),
@@ -60,7 +60,7 @@ async def list_orders(
                      next_cursor=encode_cursor(page[-1].updated_at, page[-1].id) if more else None)
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut)
+@router.get("/orders/{order_id}", operation_id="getOrder", response_model=OrderOut, responses=problem_responses(404))
 async def get_order(order_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
                     session: AsyncSession = Depends(db_session)) -> OrderOut:
     row = await repo.get_order(session, order_id, identity.merchant_id)
@@ -90,7 +90,8 @@ async def _sync_status(session: AsyncSession, connection) -> SyncStatus:
                       runs=state.runs)
 
 
-@router.post("/connections/{connection_id}/sync", response_model=SyncStatus, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/connections/{connection_id}/sync", operation_id="syncConnection", response_model=SyncStatus,
+             status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(404, 409))
 async def sync_now(connection_id: uuid.UUID, request: Request,
                    identity: Identity = Depends(require_scope("connections:write")),
                    session: AsyncSession = Depends(db_session)) -> SyncStatus:
@@ -104,14 +105,17 @@ async def sync_now(connection_id: uuid.UUID, request: Request,
     return await _sync_status(session, connection)
 
 
-@router.get("/connections/{connection_id}/sync", response_model=SyncStatus)
+@router.get("/connections/{connection_id}/sync", operation_id="getConnectionSync", response_model=SyncStatus,
+            responses=problem_responses(404))
 async def sync_progress(connection_id: uuid.UUID, request: Request,
                         identity: Identity = Depends(require_scope("connections:read")),
                         session: AsyncSession = Depends(db_session)) -> SyncStatus:
     return await _sync_status(session, await _own_connection(session, connection_id, identity))
 
 
-@webhook_router.post("/bigcommerce/{connection_id}", summary="BigCommerce order webhooks (no bearer token)")
+@webhook_router.post("/bigcommerce/{connection_id}", operation_id="receiveBigCommerceWebhook",
+                     responses=problem_responses(401, 404, 503), openapi_extra=BIGCOMMERCE_DELIVERY_DOC,
+                     summary="BigCommerce order webhooks (no bearer token)")
 async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
                                session: AsyncSession = Depends(db_session)) -> dict:
     """Verify (signature required once the connection has a signing secret), deduplicate by delivery id,

@@ -59,3 +59,26 @@ class SyncStatus(BaseModel):
     last_counts: dict[str, int]
     next_run_at: datetime
     runs: int
+
+
+# The webhook route reads the raw body (its signature covers the exact bytes), so FastAPI cannot derive the
+# request body's documentation from a model; this is BigCommerce's documented delivery shape.
+BIGCOMMERCE_DELIVERY_DOC: dict = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {
+        "type": "object",
+        "required": ["scope", "data", "hash"],
+        "properties": {
+            "scope": {"type": "string", "enum": ["store/order/created", "store/order/statusUpdated"]},
+            "store_id": {"type": "string"},
+            "producer": {"type": "string", "description": "stores/{store_hash}"},
+            "created_at": {"type": "integer", "description": "Unix seconds"},
+            "hash": {"type": "string"},
+            "data": {"type": "object", "required": ["id"], "properties": {
+                "type": {"type": "string"}, "id": {"type": "integer", "description": "the BigCommerce order id"},
+            }},
+        },
+    },
+    "example": {"scope": "store/order/created", "store_id": "1025646", "producer": "stores/abc123",
+                "created_at": 1733570000, "hash": "3f7d9a1c2b4e5f60718293a4b5c6d7e8f9a0b1c2",
+                "data": {"type": "order", "id": 250}},
+}}}}

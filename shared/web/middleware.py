@@ -1,4 +1,4 @@
-"""ASGI middleware: request id in logs and responses, Prometheus request metrics."""
+"""ASGI middleware: request id in logs and responses, Prometheus request metrics, problem+json for crashes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import structlog
 
 from shared.deadline import deadline_in
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.web.problems import problem_response
 
 log = structlog.get_logger(__name__)
 
@@ -54,3 +55,37 @@ class RequestContextMiddleware:
                 log.info("http.request", method=scope["method"], path=scope["path"],
                          status=status_holder["status"], ms=round(elapsed * 1000, 1))
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+class ProblemOnUnhandledError:
+    """Answers an exception no handler took as a problem+json 500 carrying the request id, and logs it with
+    its traceback.
+
+    Starlette's own last resort answers plain text outside the request context; installed inside
+    `RequestContextMiddleware`, this one sees the bound request id and its answer gets the `X-Request-ID`
+    header and the metrics. The detail never says what failed: that is for the log, not the caller.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def send_wrapper(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            log.exception("http.unhandled_error", method=scope["method"], path=scope["path"])
+            if started:  # too late for another answer: let the server drop the connection
+                raise
+            request_id = structlog.contextvars.get_contextvars().get("request_id")
+            response = problem_response(500, "an unexpected error occurred; quote the request id when reporting it",
+                                        type_="internal-error", request_id=request_id)
+            await response(scope, receive, send)

@@ -27,8 +27,8 @@ from shared.messaging.maintenance import MessagingMaintenance
 from shared.messaging.relay import OutboxRelay
 from shared.settings import Settings, get_settings
 from shared.web import health
-from shared.web.middleware import RequestContextMiddleware
-from shared.web.problems import install_problem_handlers
+from shared.web.middleware import ProblemOnUnhandledError, RequestContextMiddleware
+from shared.web.problems import install_problem_docs, install_problem_handlers
 
 log = structlog.get_logger(__name__)
 
@@ -78,8 +78,10 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
 
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(ProblemOnUnhandledError)  # added first = inside the request context
     app.add_middleware(RequestContextMiddleware, service=spec.name, deadline_s=settings.interactive_deadline_s)
     install_problem_handlers(app)
+    install_problem_docs(app)
     app.include_router(health.router)
     for router in spec.routers:
         app.include_router(router)

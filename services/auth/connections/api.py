@@ -32,7 +32,7 @@ from services.auth.errors import InvalidField
 from services.auth.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
-from shared.web.problems import Problem
+from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -45,7 +45,8 @@ can_write = require_scope("connections:write")
 internal_only = require_scope(INTERNAL_SCOPE)
 
 
-@connections_router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionStarted | ConnectionOut,
+@connections_router.post("", operation_id="createConnection", status_code=status.HTTP_201_CREATED,
+                         response_model=ConnectionStarted | ConnectionOut, responses=problem_responses(404, 502, 503),
                          summary="Connect a shop: OAuth marketplaces answer the URL where the merchant approves; "
                                  "API-credential ones (BigCommerce) are checked live and answer granted vs missing scopes")
 async def create_connection(body: ConnectionIn, request: Request, identity: Identity = Depends(can_write),
@@ -67,7 +68,8 @@ async def create_connection(body: ConnectionIn, request: Request, identity: Iden
                                              "authorization_expires_at": started.expires_at})
 
 
-@connections_router.get("", response_model=ConnectionPage)
+@connections_router.get("", operation_id="listConnections", response_model=ConnectionPage,
+                        responses=problem_responses(404))
 async def list_connections(merchant_id: uuid.UUID | None = None, cursor: str | None = None,
                            limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
                            identity: Identity = Depends(can_read),
@@ -77,7 +79,8 @@ async def list_connections(merchant_id: uuid.UUID | None = None, cursor: str | N
 
 
 # Declared before "/{connection_id}" so the literal path is not read as an id.
-@connections_router.get("/oauth/callback", response_model=ConnectionAuthorized,
+@connections_router.get("/oauth/callback", operation_id="handleOAuthCallback", response_model=ConnectionAuthorized,
+                        responses=problem_responses(400, 502, 503),
                         summary="Where the marketplace sends the merchant back after approval (no bearer token)")
 async def oauth_callback(request: Request, response: Response, code: str | None = None, state: str | None = None,
                          error: str | None = None, error_description: str | None = None,
@@ -89,13 +92,15 @@ async def oauth_callback(request: Request, response: Response, code: str | None 
     return dict(connection)
 
 
-@connections_router.get("/{connection_id}", response_model=ConnectionOut)
+@connections_router.get("/{connection_id}", operation_id="getConnection", response_model=ConnectionOut,
+                        responses=problem_responses(404))
 async def get_connection(connection_id: uuid.UUID, identity: Identity = Depends(can_read),
                          session: AsyncSession = Depends(db_session)) -> dict:
     return dict(await service.get_connection(session, identity, connection_id))
 
 
-@connections_router.patch("/{connection_id}", response_model=ConnectionOut,
+@connections_router.patch("/{connection_id}", operation_id="updateConnection", response_model=ConnectionOut,
+                          responses=problem_responses(404, 409),
                           summary="Change a connection's settings (audited: who, when, old → new)")
 async def update_connection(connection_id: uuid.UUID, body: ConnectionUpdate, identity: Identity = Depends(can_write),
                             session: AsyncSession = Depends(db_session)) -> dict:
@@ -107,14 +112,16 @@ async def update_connection(connection_id: uuid.UUID, body: ConnectionUpdate, id
     return dict(await service.get_connection(session, identity, connection_id))
 
 
-@connections_router.get("/{connection_id}/settings/audit", response_model=list[SettingsChange])
+@connections_router.get("/{connection_id}/settings/audit", operation_id="listConnectionSettingsAudit",
+                        response_model=list[SettingsChange], responses=problem_responses(404))
 async def settings_audit(connection_id: uuid.UUID, identity: Identity = Depends(can_read),
                          session: AsyncSession = Depends(db_session)) -> list[dict]:
     await service.get_connection(session, identity, connection_id)  # tenancy: 404 for another merchant
     return await settings.audit_trail(session, connection_id)
 
 
-@connections_router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT,
+@connections_router.delete("/{connection_id}", operation_id="deleteConnection", status_code=status.HTTP_204_NO_CONTENT,
+                           responses=problem_responses(404),
                            summary="Disconnect: destroy the tokens and stop syncing; downloaded orders stay")
 async def disconnect(connection_id: uuid.UUID, request: Request, identity: Identity = Depends(can_write),
                      session: AsyncSession = Depends(db_session)) -> Response:

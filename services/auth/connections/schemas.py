@@ -28,7 +28,13 @@ class ApiCredentials(BaseModel):
 
 
 class ConnectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"marketplace": "etsy", "merchant_id": "6f1c2b9e-8a4d-4e3f-9b7a-2c5d8e1f4a60"},
+        {"marketplace": "bigcommerce", "merchant_id": "6f1c2b9e-8a4d-4e3f-9b7a-2c5d8e1f4a60",
+         "credentials": {"api_path": "https://api.bigcommerce.com/stores/abc123/v3/",
+                         "client_id": "5kxw0q1c9j3m8n2p7r4t6v", "client_secret": "b1f0c3e2d5a4978665f4e3d2c1b0a9f8",
+                         "access_token": "q8w7e6r5t4y3u2i1o0p9a8s7d6f5g4h"}},
+    ]})
 
     marketplace: Marketplace
     merchant_id: uuid.UUID = Field(description="the tenant; a tenant client may only name its own merchant")
@@ -53,7 +59,11 @@ class ConnectionOut(BaseModel):
 
 
 class ConnectionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"settings": {"auto_import_orders": True, "send_order_confirmation": False,
+                      "location": {"city": "Kraków", "postal_code": "30-001", "region": "Małopolskie"}}},
+        {"settings": {"import_archived_orders_since": "2026-01-01", "register_buyers_as_customers": False}},
+    ]})
 
     settings: SettingsPatch
 
