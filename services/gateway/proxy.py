@@ -14,6 +14,7 @@ from shared.web.problems import problem_response
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                "transfer-encoding", "upgrade", "host"}
 _NEVER_FORWARDED = _HOP_BY_HOP | set(IDENTITY_HEADERS)
+_BODYLESS = ("GET", "HEAD", "DELETE", "OPTIONS")
 
 
 def upstream_headers(request: Request, *, keep_authorization: bool, extra: dict[str, str]) -> list[tuple[str, str]]:
@@ -25,18 +26,25 @@ def upstream_headers(request: Request, *, keep_authorization: bool, extra: dict[
     return [*headers, ("x-forwarded-for", forwarded_for), *extra.items()]
 
 
-async def forward(http: httpx.AsyncClient, request: Request, base_url: str, headers: list[tuple[str, str]]) -> Response:
-    # raw_path keeps the caller's percent-encoding (an encoded '/' stays one path segment).
+def upstream_url(base_url: str, request: Request) -> httpx.URL:
+    # raw_path keeps the caller's percent-encoding (the gateway refused encoded '/' and dot segments already).
     url = httpx.URL(base_url.rstrip("/") + request.scope["raw_path"].decode("latin-1"))
-    url = url.copy_with(query=request.url.query.encode() or None)
-    body = request.stream() if request.method not in ("GET", "HEAD", "DELETE", "OPTIONS") else None
-    upstream = http.build_request(request.method, url, headers=headers, content=body)
+    return url.copy_with(query=request.url.query.encode() or None)
+
+
+async def forward(http: httpx.AsyncClient, request: Request, url: httpx.URL, headers: list[tuple[str, str]],
+                  *, body: bytes | None = None) -> Response:
+    """Send the request on to `url`; `body` when the gateway already read it, else the caller's stream."""
+    content = body if body is not None else (request.stream() if request.method not in _BODYLESS else None)
+    upstream = http.build_request(request.method, url, headers=headers, content=content)
     try:
         response = await http.send(upstream, stream=True)
     except httpx.TimeoutException:
         return problem_response(504, "the service did not answer in time", type_="upstream-timeout")
     except httpx.TransportError:
-        return problem_response(502, "the service is unreachable", type_="upstream-unavailable")
+        # A down service fails its own routes only; the gateway itself stays ready.
+        return problem_response(503, "the service is unavailable", type_="service-unavailable",
+                                headers={"Retry-After": "1"})
     response_headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
     response_headers.pop("x-request-id", None)  # the gateway's middleware sets it
     return StreamingResponse(response.aiter_raw(), status_code=response.status_code, headers=response_headers,

@@ -24,8 +24,10 @@ from shared.messaging.consumer import BatchHandler, ConsumerRunner, Handler
 from shared.messaging.relay import OutboxRelay
 from shared.settings import Settings, get_settings
 from shared.web import health
+from shared.web.body_limit import BodyLimitMiddleware, BodyLimits
 from shared.web.middleware import RequestContextMiddleware
 from shared.web.problems import install_problem_handlers
+from shared.web.text_input import NulCharacterMiddleware
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,8 @@ class ServiceSpec:
     handlers: dict[str, Handler | BatchHandler] = field(default_factory=dict)
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     background: list[Callable[[FastAPI], Awaitable[None]]] = field(default_factory=list)
+    # Settings that must not be empty outside dev mode; the service refuses to start without them.
+    secrets: tuple[str, ...] = ("internal_secret",)
 
 
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
@@ -49,6 +53,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
+        settings.require_secrets(*spec.secrets)
         engine = create_engine_for_schema(settings.database_url, spec.name, pool_size=settings.db_pool_size,
                                           pre_ping=settings.db_pool_pre_ping)
         app.state.engine = engine
@@ -69,6 +74,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
 
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(NulCharacterMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     install_problem_handlers(app)
     app.include_router(health.router)
