@@ -98,7 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="ChannelBridge API")
 
-    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    # OPTIONS too, so that the route table (not Starlette) answers 405 with the path's real Allow list.
+    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                   include_in_schema=False)
     async def gateway(request: Request) -> Response:
         try:
             route = match(request.method, request.url.path)

@@ -15,6 +15,38 @@ import httpx
 from services.gateway.routes import ROUTES, Route
 
 _REF = "#/components/schemas/"
+PROBLEM_JSON = "application/problem+json"
+
+# RFC 9457 problem details, as every service and the gateway answer errors.
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "location": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+
+# What any operation may answer besides its own documented results: the gateway's own refusals
+# (400 path, 401/403 token and scope, 413 body, 429 limits, 503/504 service down or slow) and the
+# services' (404 unknown or another tenant's, 409 state conflicts, 422 validation naming the field).
+_ERRORS = {
+    "400": "Malformed request (e.g. a path with dot segments or encoded separators)",
+    "401": "Missing, invalid or expired credentials",
+    "403": "The token lacks the scope this operation needs",
+    "404": "No such resource, or it belongs to another tenant",
+    "409": "The resource's state does not allow this",
+    "413": "The request body is larger than this endpoint accepts",
+    "422": "Invalid input; `errors` names each offending field",
+    "429": "Rate limit or failed-authentication limit reached; see Retry-After",
+    "503": "The service that owns this operation is unavailable; retry later",
+    "504": "The service that owns this operation did not answer in time",
+}
 
 
 def _route_for(method: str, path: str) -> Route | None:
@@ -45,6 +77,7 @@ def merge(documents: dict[str, dict], *, scopes: list[str]) -> dict:
         },
     }
     schemas = merged["components"]["schemas"]
+    schemas["Problem"] = PROBLEM_SCHEMA
     for service, doc in sorted(documents.items()):
         own = doc.get("components", {}).get("schemas", {})
         renames = {name: f"{service}_{name}" for name, body in own.items()
@@ -59,8 +92,20 @@ def merge(documents: dict[str, dict], *, scopes: list[str]) -> dict:
                     continue
                 operation = dict(operation)
                 operation["security"] = [] if route.public else [{"oauth2": [route.scope] if route.scope else []}]
+                operation["responses"] = _with_problems(operation.get("responses", {}))
                 merged["paths"].setdefault(path, {})[method] = operation
     return merged
+
+
+def _with_problems(responses: dict) -> dict:
+    """Every error an operation can answer, documented as problem+json (FastAPI's own 422 shape is not what we send)."""
+    responses = dict(responses)
+    for code, description in _ERRORS.items():
+        existing = responses.get(code)
+        if existing is None or "HTTPValidationError" in json.dumps(existing):
+            responses[code] = {"description": description,
+                               "content": {PROBLEM_JSON: {"schema": {"$ref": _REF + "Problem"}}}}
+    return responses
 
 
 async def fetch_documents(http: httpx.AsyncClient, service_urls: dict[str, str]) -> dict[str, dict]:
