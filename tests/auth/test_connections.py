@@ -367,6 +367,22 @@ async def test_connection_requests_name_the_field_at_fault(auth, admin, settings
     assert (unknown_merchant.status_code, _problem_fields(unknown_merchant)) == (422, ["merchant_id"])
 
 
+async def test_a_settings_switch_sent_as_null_or_as_text_is_422_naming_it_and_changes_nothing(auth, admin, settings):
+    merchant = await create_merchant(auth, admin)
+    connection = await start_connection(auth, settings, merchant["id"])
+    path, signed = f"/v1/connections/{connection['id']}", as_merchant(settings, merchant["id"])
+
+    nulled = await auth.patch(path, json={"settings": {"auto_import_orders": None, "send_order_confirmation": True}},
+                              auth=signed)
+    as_text = await auth.patch(path, json={"settings": {"register_buyers_as_customers": "yes"}}, auth=signed)
+
+    assert (nulled.status_code, _problem_fields(nulled)) == (422, ["settings.auto_import_orders"])
+    assert (as_text.status_code, _problem_fields(as_text)) == (422, ["settings.register_buyers_as_customers"])
+    shown = (await auth.get(path, auth=signed)).json()["settings"]
+    assert (shown["auto_import_orders"], shown["send_order_confirmation"], shown["register_buyers_as_customers"]) == (
+        True, False, False)
+
+
 async def test_connections_list_pages_with_a_cursor(auth, admin, settings):
     merchant = await create_merchant(auth, admin)
     created = [(await start_connection(auth, settings, merchant["id"]))["id"] for _ in range(3)]

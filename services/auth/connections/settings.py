@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.connections import repository as repo
@@ -39,15 +39,18 @@ class ConnectionSettings(BaseModel):
 
 
 class SettingsPatch(BaseModel):
-    """Only the fields present change; `null` resets a nullable one."""
+    """Only the fields present change; `null` resets a nullable one (a switch is true or false, never null).
+
+    Switches are strict booleans: "yes" or 1 is a 422, not a guess.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    auto_import_orders: bool | None = None
+    auto_import_orders: StrictBool = None
     import_archived_orders_since: IsoDate | None = None
-    update_stock_after_sale: bool | None = None
-    send_order_confirmation: bool | None = None
-    register_buyers_as_customers: bool | None = None
+    update_stock_after_sale: StrictBool = None
+    send_order_confirmation: StrictBool = None
+    register_buyers_as_customers: StrictBool = None
     location: Location | None = None
 
 
