@@ -22,7 +22,10 @@ def upstream_headers(request: Request, *, keep_authorization: bool, extra: dict[
     dropped = _NEVER_FORWARDED if keep_authorization else _NEVER_FORWARDED | {"authorization"}
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
     client = request.client.host if request.client else ""
-    forwarded_for = ", ".join(filter(None, (request.headers.get("x-forwarded-for"), client)))
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    if client and (not hops or hops[-1] != client):  # behind a trusted proxy the client is already the last hop
+        hops.append(client)
+    forwarded_for = ", ".join(hops)
     return [*headers, ("x-forwarded-for", forwarded_for), *extra.items()]
 
 
