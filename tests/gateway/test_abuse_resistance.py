@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,20 +21,31 @@ TOKEN_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture(scope="module")
-def edge_gateway(stack, settings, infra_dir):
+def hung_service():
+    """A port that accepts connections and never answers: a service that hangs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
+def edge_gateway(stack, settings, infra_dir, hung_service):
     """A second gateway in front of the session stack's services, behind a "proxy" at 127.0.0.2.
 
-    Its orders URL points at a port nobody listens on (orders down), and its limit is small enough to
-    reach with a handful of requests. Requests from 127.0.0.1 come from an untrusted peer.
+    Its orders URL points at a port nobody listens on (orders down), its fulfilment URL at one that never
+    answers (fulfilment hung), and its limit is small enough to reach with a handful of requests.
+    Requests from 127.0.0.1 come from an untrusted peer.
     """
     dead_orders = f"http://127.0.0.1:{free_listen_port()}"
     running = _start_stack(settings, infra_dir / "edge-gateway", {"gateway"}, extra_env={
         "CB_TRUSTED_PROXIES": "127.0.0.2",
         "CB_RATE_LIMIT": "3/minute",
+        "CB_UPSTREAM_TIMEOUT_S": "2",
         "CB_AUTH_URL": stack.url("auth"),
         "CB_ORDERS_URL": dead_orders,
         "CB_LISTINGS_URL": stack.url("listings"),
-        "CB_FULFILMENT_URL": stack.url("fulfilment"),
+        "CB_FULFILMENT_URL": hung_service,
     })
     yield running
     running.stop()
@@ -178,15 +190,18 @@ async def test_failed_authentications_are_limited_per_client_id(gateway):
 
 # --- readiness ---
 
-async def test_a_down_service_fails_its_routes_only_and_the_gateway_stays_ready(edge_gateway, gateway):
+async def test_a_down_or_hung_service_fails_its_routes_only_and_the_gateway_stays_ready(edge_gateway, gateway):
     tenant = await new_tenant(gateway, ["orders:read"])
     async with _client(edge_gateway.url("gateway")) as edge:
         ready = await edge.get("/readyz")
-        orders = await edge.get("/v1/orders", headers=bearer(tenant["token"]))
+        down = await edge.get("/v1/orders", headers=bearer(tenant["token"]))
+        hung = await edge.get(f"/v1/shipments/{uuid.uuid4()}", headers=bearer(tenant["token"]))
         merchant = await edge.get(f"/v1/merchants/{tenant['merchant_id']}", headers=bearer(tenant["token"]))
+        still_ready = await edge.get("/readyz")
 
-    assert ready.status_code == 200, ready.text
-    assert orders.status_code == 503 and orders.headers["content-type"] == "application/problem+json"
+    assert ready.status_code == 200 and still_ready.status_code == 200, ready.text
+    assert down.status_code == 503 and down.headers["content-type"] == "application/problem+json"
+    assert hung.status_code == 504 and hung.headers["content-type"] == "application/problem+json"
     assert merchant.status_code == 200
 
 
