@@ -24,7 +24,8 @@ def run_schemathesis(base_url: str, token: str, report_dir) -> subprocess.Comple
             "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "8",
             "--rate-limit", "25/s", "--workers", "2", "--request-timeout", "20",
             "--report", "junit", "--report-dir", str(report_dir), "--no-color"]
-    return subprocess.run(args, capture_output=True, text=True, timeout=600)
+    # cwd: schemathesis keeps a cache directory where it runs; not in the repository.
+    return subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=report_dir)
 
 
 async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(gateway, stack, tmp_path):
