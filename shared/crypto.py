@@ -30,24 +30,30 @@ def generate_key_spec(kid: str = "k1") -> str:
     return f"{kid}:{_b64e(AESGCM.generate_key(bit_length=256))}"
 
 
+def parse_key_spec(key_spec: str, setting: str = "CB_ENCRYPTION_KEYS", forbidden: str = ".") -> dict[str, bytes]:
+    """`kid:base64key,…` as {kid: 32-byte key}, in order (the first one is active); empty dict when unset."""
+    keys: dict[str, bytes] = {}
+    for item in filter(None, (part.strip() for part in key_spec.split(","))):
+        kid, sep, material = item.partition(":")
+        if not sep or not kid or any(c in kid for c in forbidden):
+            raise SecretBoxError(f"{setting}: each entry must be 'kid:base64key' (kid without {forbidden!r})")
+        try:
+            key = _b64d(material)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise SecretBoxError(f"{setting}: key {kid!r} must be 32 bytes")
+        keys[kid] = key
+    return keys
+
+
 class SecretBox:
     def __init__(self, key_spec: str) -> None:
-        self._keys: dict[str, AESGCM] = {}
-        self._active: str | None = None
-        for item in filter(None, (part.strip() for part in key_spec.split(","))):
-            kid, sep, material = item.partition(":")
-            if not sep or not kid or "." in kid:
-                raise SecretBoxError("CB_ENCRYPTION_KEYS: each entry must be 'kid:base64key' (kid without '.')")
-            try:
-                key = _b64d(material)
-            except ValueError:
-                key = b""
-            if len(key) != 32:
-                raise SecretBoxError(f"CB_ENCRYPTION_KEYS: key {kid!r} must be 32 bytes")
-            self._keys[kid] = AESGCM(key)
-            self._active = self._active or kid
-        if self._active is None:
+        keys = parse_key_spec(key_spec)
+        if not keys:
             raise SecretBoxError("CB_ENCRYPTION_KEYS is empty: secrets cannot be stored")
+        self._keys: dict[str, AESGCM] = {kid: AESGCM(key) for kid, key in keys.items()}
+        self._active: str = next(iter(keys))
 
     def seal(self, plaintext: str, *, context: str = "") -> str:
         """Encrypt; `context` (e.g. a row id) is bound as associated data so ciphertexts can't be swapped."""

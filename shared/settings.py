@@ -5,6 +5,7 @@ One class for every service keeps the names in one place; a service reads only t
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 
 from pydantic import Field, SecretStr, field_validator
@@ -52,6 +53,17 @@ class Settings(BaseSettings):
 
     rate_limit: str = Field("100/second", description="per API client, in `limits` notation")
     rate_limit_storage_uri: str = Field("memory://", description="memory:// or redis://… to share across replicas")
+    # Failed client authentications at /v1/oauth/token allowed per client id before 429.
+    failed_auth_limit: str = "10/minute"
+    # Peers whose X-Forwarded-For the gateway believes (CIDRs or addresses, comma-separated); empty: none.
+    trusted_proxies: str = ""
+    max_body_bytes: int = Field(1024 * 1024, ge=1)
+    max_token_body_bytes: int = Field(8 * 1024, ge=1)  # a client-credentials form is a few hundred bytes
+    max_webhook_body_bytes: int = Field(256 * 1024, ge=1)
+    # How long a gateway-signed identity stays valid; it is bound to method, path and query too.
+    identity_max_age_s: int = Field(10, ge=1)
+    # HMAC-SHA256 key for API client secrets: "kid:base64key,…", the first one hashes (auth only).
+    client_secret_hash_key: SecretStr = SecretStr("")
     upstream_timeout_s: float = 30.0
     # Budget of calls made while answering a request (marketplace retries included), below the gateway's
     # upstream_timeout_s so the service answers first with a clear error; background work has none.
@@ -112,6 +124,34 @@ class Settings(BaseSettings):
         if value in ("postgres", "memory") or value.startswith(("redis://", "rediss://", "unix://")):
             return value
         raise ValueError("must be postgres, memory or a redis:// URL")
+
+    def trusted_proxy_networks(self) -> list[str]:
+        """`CB_TRUSTED_PROXIES` as normalised networks; a malformed entry is an error, not silently ignored."""
+        networks = []
+        for item in filter(None, (part.strip() for part in self.trusted_proxies.split(","))):
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError as exc:
+                raise ConfigError(f"CB_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network") from exc
+        return networks
+
+    def require_secrets(self, *names: str) -> None:
+        """Stop a process at start when a secret it needs is empty, unless in dev mode.
+
+        Without `CB_INTERNAL_SECRET` every signed identity would be refused (or, worse, forgeable with an
+        empty key); without `CB_ENCRYPTION_KEYS` nothing sealed can be opened.
+        """
+        if self.environment == "dev":
+            return
+        missing = [name for name in names if not getattr(self, name).get_secret_value()]
+        if missing:
+            listed = ", ".join(f"CB_{name.upper()}" for name in missing)
+            raise ConfigError(f"{listed} must be set when CB_ENVIRONMENT={self.environment!r} "
+                                "(only dev mode runs without); `channelbridge gen-encryption-key` makes a key")
+
+
+class ConfigError(RuntimeError):
+    """A required secret or security setting is missing or malformed: the process refuses to start."""
 
 
 @lru_cache

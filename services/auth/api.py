@@ -82,7 +82,7 @@ async def token(request: Request, session: AsyncSession = Depends(db_session)) -
     try:
         token_request = await read_token_request(request)
         issued = await service.issue_token(session, request.app.state.signing_key, request.app.state.settings,
-                                           token_request)
+                                           request.app.state.secret_hasher, token_request)
     except OAuthError as exc:
         return _oauth_error(exc)
     body = TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
@@ -124,8 +124,10 @@ async def get_merchant(merchant_id: uuid.UUID, identity: Identity = Depends(curr
 
 @clients_router.post("", operation_id="createClient", status_code=status.HTTP_201_CREATED, response_model=ClientCreated,
                      dependencies=[Depends(admin_only)])
-async def create_client(body: ClientIn, response: Response, session: AsyncSession = Depends(db_session)) -> dict:
-    created = await service.create_client(session, name=body.name, merchant_id=body.merchant_id, scopes=body.scopes)
+async def create_client(body: ClientIn, request: Request, response: Response,
+                        session: AsyncSession = Depends(db_session)) -> dict:
+    created = await service.create_client(session, request.app.state.secret_hasher, name=body.name,
+                                          merchant_id=body.merchant_id, scopes=body.scopes)
     response.headers.update(NO_STORE)
     return {**created.client, "client_secret": created.client_secret}
 

@@ -1,7 +1,13 @@
-"""API client credentials: minting public client ids and secrets, and hashing the secrets with scrypt.
+"""API client credentials: minting public client ids and secrets, and keyed hashes of the secrets.
 
-A stored hash carries its own parameters (`scrypt$n=…,r=…,p=…$salt$digest`), so the cost can be raised
-later: old hashes still verify, and `needs_rehash` tells the caller to re-hash on the next good login.
+Client secrets are 256 bits of randomness, so a slow password hash buys nothing: nobody can guess one,
+and a stolen table of HMAC-SHA256 digests is useless without the server-side key
+(`CB_CLIENT_SECRET_HASH_KEY`, auth's environment only). Checking a secret costs microseconds instead of
+scrypt's tens of milliseconds of CPU per token request, unknown client ids included.
+
+Stored form: `hmac-sha256$<kid>$<hex digest>`. The first configured key hashes; the others still verify,
+so the key can rotate. Hashes from before (`scrypt$n=…,r=…,p=…$salt$digest`) verify once more and are
+rewritten as HMAC on that successful use (`needs_rehash`).
 """
 
 from __future__ import annotations
@@ -10,34 +16,15 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+
+from shared.crypto import SecretBoxError, parse_key_spec
+from shared.settings import ConfigError, Settings
 
 CLIENT_ID_PREFIX = "cb_"
 CLIENT_SECRET_PREFIX = "cbs_"
-
-
-@dataclass(frozen=True)
-class ScryptParams:
-    n: int = 2**14
-    r: int = 8
-    p: int = 1
-    dklen: int = 32
-
-    def encode(self) -> str:
-        return f"n={self.n},r={self.r},p={self.p}"
-
-
-CURRENT_PARAMS = ScryptParams()
-_SALT_BYTES = 16
-_SCHEME = "scrypt"
-
-
-def _b64e(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _b64d(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+HMAC_SCHEME = "hmac-sha256"
+SCRYPT_SCHEME = "scrypt"
+_DEV_KEY_LABEL = b"channelbridge dev client-secret hash key"
 
 
 def new_client_id() -> str:
@@ -50,40 +37,68 @@ def new_client_secret() -> str:
     return CLIENT_SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def _derive(secret: str, salt: bytes, params: ScryptParams) -> bytes:
-    # maxmem must cover 128·r·n bytes plus slack, or OpenSSL refuses larger cost settings.
-    maxmem = 256 * params.r * params.n
-    return hashlib.scrypt(secret.encode(), salt=salt, n=params.n, r=params.r, p=params.p,
-                          dklen=params.dklen, maxmem=maxmem)
+class SecretHasher:
+    def __init__(self, keys: dict[str, bytes]) -> None:
+        if not keys:
+            raise ConfigError("CB_CLIENT_SECRET_HASH_KEY is empty: client secrets cannot be checked")
+        self._keys = keys
+        self._active = next(iter(keys))
+        # Compared against when a client id is unknown, so a miss costs the same HMAC as a hit.
+        self._decoy = self.hash(secrets.token_urlsafe(32))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecretHasher:
+        """The configured key; in dev and test only, a key derived from the internal secret when unset."""
+        spec = settings.client_secret_hash_key.get_secret_value()
+        try:
+            keys = parse_key_spec(spec, "CB_CLIENT_SECRET_HASH_KEY", forbidden="$")
+        except SecretBoxError as exc:
+            raise ConfigError(str(exc)) from exc
+        if not keys and settings.environment in ("dev", "test"):
+            # Deterministic, so hashes stored by one dev run still verify in the next.
+            seed = settings.internal_secret.get_secret_value().encode()
+            keys = {"dev": hmac.new(_DEV_KEY_LABEL, seed, hashlib.sha256).digest()}
+        if not keys:
+            raise ConfigError(f"CB_CLIENT_SECRET_HASH_KEY must be set when CB_ENVIRONMENT={settings.environment!r}; "
+                              "`channelbridge gen-encryption-key --kid h1` makes one")
+        return cls(keys)
+
+    def _digest(self, kid: str, secret: str) -> str:
+        return hmac.new(self._keys[kid], secret.encode(), hashlib.sha256).hexdigest()
+
+    def hash(self, secret: str) -> str:
+        return f"{HMAC_SCHEME}${self._active}${self._digest(self._active, secret)}"
+
+    def verify(self, secret: str, stored: str | None) -> bool:
+        """Constant-time check of `secret` against a stored hash; `stored=None` (unknown client) costs the same."""
+        scheme, _, rest = (stored or self._decoy).partition("$")
+        if scheme == SCRYPT_SCHEME:
+            return verify_scrypt(secret, rest)
+        kid, _, digest = rest.partition("$")
+        if scheme != HMAC_SCHEME or kid not in self._keys:
+            kid, digest = self._active, ""
+        ok = hmac.compare_digest(self._digest(kid, secret), digest)
+        return ok and stored is not None
+
+    def needs_rehash(self, stored: str) -> bool:
+        """True for a legacy scrypt hash or one made with a key that is no longer the first."""
+        return not stored.startswith(f"{HMAC_SCHEME}${self._active}$")
 
 
-def hash_secret(secret: str, params: ScryptParams = CURRENT_PARAMS) -> str:
-    salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _derive(secret, salt, params)
-    return f"{_SCHEME}${params.encode()}${_b64e(salt)}${_b64e(digest)}"
+def is_slow_hash(stored: str | None) -> bool:
+    return bool(stored) and stored.startswith(f"{SCRYPT_SCHEME}$")
 
 
-def _parse(stored: str) -> tuple[ScryptParams, bytes, bytes]:
-    scheme, encoded_params, salt, digest = stored.split("$")
-    if scheme != _SCHEME:
-        raise ValueError(f"unsupported secret hash scheme {scheme!r}")
-    values = dict(item.split("=", 1) for item in encoded_params.split(","))
-    raw_digest = _b64d(digest)
-    params = ScryptParams(n=int(values["n"]), r=int(values["r"]), p=int(values["p"]), dklen=len(raw_digest))
-    return params, _b64d(salt), raw_digest
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def verify_secret(secret: str, stored: str) -> bool:
-    """Constant-time check of `secret` against a stored hash (whatever parameters it was made with)."""
-    params, salt, expected = _parse(stored)
-    return hmac.compare_digest(_derive(secret, salt, params), expected)
-
-
-def needs_rehash(stored: str) -> bool:
-    params, _salt, _digest = _parse(stored)
-    return params != CURRENT_PARAMS
-
-
-# Verified against when a client id is unknown, so a miss costs the same scrypt as a hit and
-# response timing does not reveal which client ids exist.
-DECOY_HASH = hash_secret(secrets.token_urlsafe(32))
+def verify_scrypt(secret: str, encoded: str) -> bool:
+    """A hash written before the move to HMAC: `n=…,r=…,p=…$salt$digest` (without the scheme prefix)."""
+    encoded_params, salt, digest = encoded.split("$")
+    values = {k: int(v) for k, v in (item.split("=", 1) for item in encoded_params.split(","))}
+    expected = _b64d(digest)
+    n, r, p = values["n"], values["r"], values["p"]
+    derived = hashlib.scrypt(secret.encode(), salt=_b64d(salt), n=n, r=r, p=p, dklen=len(expected),
+                             maxmem=256 * r * n)
+    return hmac.compare_digest(derived, expected)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from services.auth import keys, service
 from services.auth.api import ROUTERS, install_error_handlers
+from services.auth.client_secrets import SecretHasher
 from services.auth.connections.api import ROUTERS as CONNECTION_ROUTERS
 from services.auth.models import metadata
 from shared.crypto import SecretBox
@@ -23,15 +24,18 @@ async def prepare_auth(app: FastAPI) -> None:
     settings = app.state.settings
     box = SecretBox(settings.encryption_keys.get_secret_value())
     app.state.box = box
+    app.state.secret_hasher = SecretHasher.from_settings(settings)
     app.state.signing_key = await keys.ensure_active_signing_key(app.state.sessions, box)
     secret = settings.bootstrap_admin_client_secret
     if settings.bootstrap_admin_client_id and secret is not None and secret.get_secret_value():
-        await service.ensure_bootstrap_admin(app.state.sessions, settings.bootstrap_admin_client_id,
+        await service.ensure_bootstrap_admin(app.state.sessions, app.state.secret_hasher,
+                                             settings.bootstrap_admin_client_id,
                                              secret.get_secret_value())
 
 
 SPEC = ServiceSpec(
     name="auth",
+    secrets=("internal_secret", "encryption_keys"),  # CB_CLIENT_SECRET_HASH_KEY: see client_secrets
     title="ChannelBridge auth",
     migrations_dir=Path(__file__).parent / "migrations",
     metadata=metadata,

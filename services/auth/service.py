@@ -16,14 +16,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.auth import repository
-from services.auth.client_secrets import (
-    DECOY_HASH,
-    hash_secret,
-    needs_rehash,
-    new_client_id,
-    new_client_secret,
-    verify_secret,
-)
+from services.auth.client_secrets import SecretHasher, is_slow_hash, new_client_id, new_client_secret
 from services.auth.errors import InvalidField, NotFound, OAuthError, invalid_client
 from services.auth.keys import SigningKey
 from services.auth.oauth import TokenRequest
@@ -56,21 +49,19 @@ class CreatedClient:
     client_secret: str
 
 
-async def _hash(secret: str) -> str:
-    # scrypt is deliberately slow: keep it off the event loop.
-    return await asyncio.to_thread(hash_secret, secret)
+async def _verify(hasher: SecretHasher, secret: str, stored: str | None) -> bool:
+    if is_slow_hash(stored):
+        # A legacy scrypt hash, checked once more before it is rewritten: keep it off the event loop.
+        return await asyncio.to_thread(hasher.verify, secret, stored)
+    return hasher.verify(secret, stored)
 
 
-async def _verify(secret: str, stored: str) -> bool:
-    return await asyncio.to_thread(verify_secret, secret, stored)
-
-
-async def issue_token(session: AsyncSession, signing_key: SigningKey, settings: Settings,
+async def issue_token(session: AsyncSession, signing_key: SigningKey, settings: Settings, hasher: SecretHasher,
                       request: TokenRequest) -> IssuedToken:
     """Authenticate the client by its secret and sign an access token for the requested scopes."""
     client = await repository.get_client_credentials(session, request.credentials.client_id)
-    stored_hash = client["secret_hash"] if client is not None else DECOY_HASH
-    secret_ok = await _verify(request.credentials.client_secret, stored_hash)
+    stored_hash = client["secret_hash"] if client is not None else None
+    secret_ok = await _verify(hasher, request.credentials.client_secret, stored_hash)
     if client is None or not secret_ok:
         # The submitted id is not logged for unknown clients: people paste secrets into the wrong field.
         log.info("auth.token.refused", reason="unknown_client" if client is None else "wrong_secret",
@@ -87,10 +78,11 @@ async def issue_token(session: AsyncSession, signing_key: SigningKey, settings: 
         log.info("auth.token.refused", reason="scope_not_granted", client_id=client["client_id"])
         raise OAuthError(400, "invalid_scope", f"not granted to this client: {format_scopes(scopes - granted)}")
 
-    if needs_rehash(stored_hash):
+    if hasher.needs_rehash(stored_hash):
         await repository.update_client_credentials(session, client["id"],
-                                                   secret_hash=await _hash(request.credentials.client_secret))
+                                                   secret_hash=hasher.hash(request.credentials.client_secret))
         await session.commit()
+        log.info("auth.client.secret_rehashed", client_id=client["client_id"])
 
     now = int(time.time())
     merchant_id = client["merchant_id"]
@@ -137,7 +129,7 @@ async def get_merchant(session: AsyncSession, identity: Identity, merchant_id: u
 
 # --- API clients ---
 
-async def create_client(session: AsyncSession, *, name: str, merchant_id: uuid.UUID | None,
+async def create_client(session: AsyncSession, hasher: SecretHasher, *, name: str, merchant_id: uuid.UUID | None,
                         scopes: Sequence[str]) -> CreatedClient:
     """Register an API client and mint its secret, which the caller sees exactly once.
 
@@ -153,7 +145,7 @@ async def create_client(session: AsyncSession, *, name: str, merchant_id: uuid.U
 
     client_secret = new_client_secret()
     client = await repository.insert_client(session, client_id=new_client_id(), name=name, merchant_id=merchant_id,
-                                            secret_hash=await _hash(client_secret), scopes=sorted(scopes))
+                                            secret_hash=hasher.hash(client_secret), scopes=sorted(scopes))
     await session.commit()
     log.info("auth.client.created", client_id=client["client_id"],
              merchant_id=str(merchant_id) if merchant_id else None, scopes=format_scopes(scopes))
@@ -176,7 +168,8 @@ async def disable_client(session: AsyncSession, id_: uuid.UUID) -> None:
 
 # --- bootstrap ---
 
-async def ensure_bootstrap_admin(sessions: async_sessionmaker[AsyncSession], client_id: str, secret: str) -> None:
+async def ensure_bootstrap_admin(sessions: async_sessionmaker[AsyncSession], hasher: SecretHasher, client_id: str,
+                                 secret: str) -> None:
     """Make the configured admin client exist with every scope and the configured secret.
 
     Idempotent and safe for replicas starting together (advisory lock). A client an operator disabled
@@ -188,13 +181,13 @@ async def ensure_bootstrap_admin(sessions: async_sessionmaker[AsyncSession], cli
         client = await repository.get_client_credentials(session, client_id)
         if client is None:
             await repository.insert_client(session, client_id=client_id, name="bootstrap admin", merchant_id=None,
-                                           secret_hash=await _hash(secret), scopes=all_scopes)
+                                           secret_hash=hasher.hash(secret), scopes=all_scopes)
             log.info("auth.bootstrap_admin.created", client_id=client_id)
             return
         if client["merchant_id"] is not None:
             raise RuntimeError(f"bootstrap admin client id {client_id!r} belongs to a merchant's client")
-        stale_secret = needs_rehash(client["secret_hash"]) or not await _verify(secret, client["secret_hash"])
-        new_hash = await _hash(secret) if stale_secret else None
+        stale_secret = hasher.needs_rehash(client["secret_hash"]) or not hasher.verify(secret, client["secret_hash"])
+        new_hash = hasher.hash(secret) if stale_secret else None
         new_scopes = all_scopes if sorted(client["scopes"]) != all_scopes else None
         await repository.update_client_credentials(session, client["id"], secret_hash=new_hash, scopes=new_scopes)
         if new_hash is not None or new_scopes is not None:

@@ -19,7 +19,6 @@ from shared.web.problems import PROBLEM_SCHEMA, problem_responses
 
 _REF = "#/components/schemas/"
 
-
 def _route_for(method: str, path: str) -> Route | None:
     return next((r for r in ROUTES if r.template == path and r.method == method.upper()), None)
 
@@ -35,9 +34,13 @@ def _rename_refs(node, renames: dict[str, str]):
 
 def edge_statuses(route: Route) -> list[int]:
     """What the gateway can answer on `route` before or instead of the service: the one place that says so."""
-    statuses = [429, 502, 504]  # rate limit (per client, or per address on public routes); upstream failures
+    # a raw path with dot segments or encoded separators; rate limit (per client, or per address on public
+    # routes, and failed authentications at the token endpoint); the owning service down or too slow
+    statuses = [400, 429, 503, 504]
+    if route.method in ("POST", "PUT", "PATCH"):
+        statuses.append(413)  # body over the limit
     if not route.public:
-        statuses += [401, 503]  # no valid token; signing keys unavailable
+        statuses.append(401)  # no valid token (503 also covers signing keys unavailable)
         if route.scope:
             statuses.append(403)  # token without the route's scope
     return sorted(statuses)

@@ -15,7 +15,7 @@ import aiohttp
 from starlette.requests import ClientDisconnect
 from yarl import URL
 
-from shared.web.identity import IDENTITY_HEADERS
+from shared.web.identity import IDENTITY_HEADERS, request_target
 from shared.web.problems import problem_response
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus what the gateway sets itself.
@@ -38,14 +38,16 @@ def upstream_headers(scope: Scope, *, keep_authorization: bool, extra: dict[str,
     """Caller headers minus hop-by-hop and any identity headers the caller tried to set itself."""
     dropped = _NEVER_FORWARDED if keep_authorization else _NEVER_FORWARDED_WITHOUT_AUTH
     headers = []
-    forwarded_for = None
+    hops: list[str] = []
     for name, value in scope["headers"]:
         if name == b"x-forwarded-for":
-            forwarded_for = value.decode("latin-1")
+            hops.extend(h.strip() for h in value.decode("latin-1").split(",") if h.strip())
         elif name not in dropped:
             headers.append((name.decode("latin-1"), value.decode("latin-1")))
     client = scope["client"][0] if scope.get("client") else ""
-    headers.append(("x-forwarded-for", f"{forwarded_for}, {client}" if forwarded_for and client else forwarded_for or client))
+    if client and (not hops or hops[-1] != client):  # behind a trusted proxy the client is already the last hop
+        hops.append(client)
+    headers.append(("x-forwarded-for", ", ".join(hops)))
     headers.extend(extra.items())
     return headers
 
@@ -67,27 +69,30 @@ class UpstreamClient:
         await self._session.close()
 
     async def forward(self, scope: Scope, receive: Receive, send: Send, base_url: str,
-                      headers: Iterable[tuple[str, str]]) -> None:
-        """Send the request to `base_url` + the caller's raw path and query, and stream the answer back."""
-        # raw_path keeps the caller's percent-encoding (an encoded '/' stays one path segment).
-        target = base_url + scope["raw_path"].decode("latin-1")
-        if scope["query_string"]:
-            target += "?" + scope["query_string"].decode("latin-1")
+                      headers: Iterable[tuple[str, str]], *, body: bytes | None = None) -> int:
+        """Send the request to `base_url` + the caller's raw path and query, stream the answer back, and return
+        the status sent. `body` when the gateway already read it, else the caller's stream."""
+        # raw_path keeps the caller's percent-encoding (the gateway refused encoded '/' and dot segments already).
+        target = base_url + request_target(scope["raw_path"], scope["query_string"])
         method = scope["method"]
-        body = None if method in _BODYLESS else _request_body(receive)
+        if body is None and method not in _BODYLESS:
+            body = _request_body(receive)
         try:
             response = await self._session.request(method, URL(target, encoded=True), headers=list(headers), data=body,
                                                    allow_redirects=False, compress=None)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             await problem_response(504, "the service did not answer in time", type_="upstream-timeout")(scope, receive, send)
-            return
+            return 504
         except aiohttp.ClientError:
-            await problem_response(502, "the service is unreachable", type_="upstream-unavailable")(scope, receive, send)
-            return
+            # A down service fails its own routes only; the gateway itself stays ready.
+            await problem_response(503, "the service is unavailable", type_="service-unavailable",
+                                   headers={"Retry-After": "1"})(scope, receive, send)
+            return 503
         try:
             await _relay(response, send)
         finally:
             response.release()
+        return response.status
 
 
 async def _request_body(receive: Receive) -> AsyncIterator[bytes]:

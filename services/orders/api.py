@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -17,6 +16,7 @@ from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, OrderOut, OrderPag
 from shared.events.payloads import OrderLine
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
+from shared.web.iso_time import IsoDatetime
 from shared.web.pagination import decode_cursor, encode_cursor
 from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
@@ -46,7 +46,7 @@ async def list_orders(
     session: AsyncSession = Depends(db_session),
     connection_id: uuid.UUID | None = None,
     status_: str | None = Query(None, alias="status", pattern="^(paid|shipped|cancelled)$"),
-    updated_since: datetime | None = None,
+    updated_since: IsoDatetime | None = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> OrderPage:

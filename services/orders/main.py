@@ -31,6 +31,7 @@ async def run_order_sync(app: FastAPI) -> None:
 
 SPEC = ServiceSpec(
     name="orders",
+    secrets=("internal_secret", "encryption_keys"),
     title="ChannelBridge orders",
     migrations_dir=Path(__file__).parent / "migrations",
     metadata=metadata,

@@ -63,6 +63,9 @@ ETSY_SANDBOX_EXPORTS = {
 }
 
 
+# Keys that open sealed secrets (or hash client secrets) reach only the apps that use them.
+KEY_HOLDERS = {"CB_ENCRYPTION_KEYS": ("services.auth.", "services.orders."), "CB_CLIENT_SECRET_HASH_KEY": ("services.auth.",)}
+
 BIGCOMMERCE_SANDBOX_EXPORTS = {"CB_BIGCOMMERCE_API_URL": "{url}"}
 
 ALLEGRO_SANDBOX_EXPORTS = {
@@ -148,9 +151,15 @@ class Stack:
             raise
 
     def _spawn(self, c: Component) -> None:
+        # --no-proxy-headers: uvicorn would otherwise believe X-Forwarded-For from any local peer; the gateway
+        # decides itself, from CB_TRUSTED_PROXIES.
         args = [sys.executable, "-m", "uvicorn", c.app, "--host", "127.0.0.1", "--port", str(c.port),
-                "--no-access-log", "--timeout-graceful-shutdown", "5"]
-        self._procs[c.name] = spawn(args, env=self.child_env(), log_path=self.log_dir / f"{c.name}.log", cwd=ROOT)
+                "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "5"]
+        env = self.child_env()
+        for name, holders in KEY_HOLDERS.items():
+            if not c.app.startswith(holders):
+                env.pop(name, None)
+        self._procs[c.name] = spawn(args, env=env, log_path=self.log_dir / f"{c.name}.log", cwd=ROOT)
 
     def kill(self, name: str) -> None:
         """SIGKILL one component: no shutdown hooks run, as when a node dies."""

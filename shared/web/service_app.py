@@ -27,8 +27,10 @@ from shared.messaging.maintenance import MessagingMaintenance
 from shared.messaging.relay import OutboxRelay
 from shared.settings import Settings, get_settings
 from shared.web import health
+from shared.web.body_limit import BodyLimitMiddleware, BodyLimits
 from shared.web.middleware import ProblemOnUnhandledError, RequestContextMiddleware
 from shared.web.problems import install_problem_docs, install_problem_handlers
+from shared.web.text_input import NulCharacterMiddleware
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +45,8 @@ class ServiceSpec:
     handlers: dict[str, Handler | BatchHandler] = field(default_factory=dict)
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     background: list[Callable[[FastAPI], Awaitable[None]]] = field(default_factory=list)
+    # Settings that must not be empty outside dev mode; the service refuses to start without them.
+    secrets: tuple[str, ...] = ("internal_secret",)
 
 
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
@@ -52,6 +56,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level)
+        settings.require_secrets(*spec.secrets)
         # Migrations run without the statement and command timeouts: one may take long, and a replica
         # waits for the migrator on an advisory lock.
         migrator = create_engine_for_schema(settings.database_url, spec.name, pool_size=1)
@@ -79,6 +84,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None) -> F
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.add_middleware(ProblemOnUnhandledError)  # added first = inside the request context
+    app.add_middleware(NulCharacterMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
     app.add_middleware(RequestContextMiddleware, service=spec.name, deadline_s=settings.interactive_deadline_s)
     install_problem_handlers(app)
     install_problem_docs(app)

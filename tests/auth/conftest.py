@@ -15,18 +15,16 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from shared.db import create_engine_for_schema
-from shared.web.identity import REQUEST_ID, Identity, identity_headers
+from shared.web.identity import Identity, SignedIdentity
 from tests.conftest import ADMIN_CLIENT_ID, _start_stack
 from tests.sandbox_control import AsyncSandboxControl
 
 ADMIN_IDENTITY = Identity(client_id=ADMIN_CLIENT_ID, merchant_id=None, scopes=frozenset({"admin"}))
 
 
-def signed_headers(settings, identity: Identity) -> dict[str, str]:
-    """Identity headers exactly as the gateway adds them, with the request id they are bound to."""
-    request_id = str(uuid.uuid4())
-    return {**identity_headers(settings.internal_secret.get_secret_value(), identity, request_id),
-            REQUEST_ID: request_id}
+def signed_as(settings, identity: Identity) -> SignedIdentity:
+    """httpx auth that signs `identity` onto each request exactly as the gateway does (method, target, request id)."""
+    return SignedIdentity(settings.internal_secret.get_secret_value(), identity)
 
 
 def identity_from_claims(claims: dict) -> Identity:
@@ -49,8 +47,8 @@ async def http(auth_url):
 
 @pytest.fixture
 def admin(settings):
-    """A fresh set of signed admin identity headers per call (the signature binds a request id)."""
-    return lambda: signed_headers(settings, ADMIN_IDENTITY)
+    """Signs each request as the bootstrap admin (pass as `auth=admin()`)."""
+    return lambda: signed_as(settings, ADMIN_IDENTITY)
 
 
 @pytest.fixture
@@ -76,7 +74,7 @@ async def verified_claims(http: httpx.AsyncClient, access_token: str, settings) 
 
 
 async def create_merchant(http: httpx.AsyncClient, admin, name: str = "Acme Crafts") -> dict:
-    response = await http.post("/v1/merchants", json={"name": name}, headers=admin())
+    response = await http.post("/v1/merchants", json={"name": name}, auth=admin())
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -84,7 +82,7 @@ async def create_merchant(http: httpx.AsyncClient, admin, name: str = "Acme Craf
 async def create_client(http: httpx.AsyncClient, admin, merchant_id: str | None,
                         scopes: list[str], name: str = "shop integration") -> dict:
     body = {"name": name, "merchant_id": merchant_id, "scopes": scopes}
-    response = await http.post("/v1/clients", json=body, headers=admin())
+    response = await http.post("/v1/clients", json=body, auth=admin())
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -185,27 +183,27 @@ async def etsy(connections_stack):
         yield sandbox
 
 
-def merchant_headers(settings, merchant_id: str, scopes=CONNECTION_SCOPES) -> dict[str, str]:
+def as_merchant(settings, merchant_id: str, scopes=CONNECTION_SCOPES) -> SignedIdentity:
     identity = Identity(client_id=f"cb_tenant_{merchant_id[:8]}", merchant_id=uuid.UUID(merchant_id),
                         scopes=frozenset(scopes))
-    return signed_headers(settings, identity)
+    return signed_as(settings, identity)
 
 
-def admin_connection_headers(settings) -> dict[str, str]:
+def as_connections_admin(settings) -> SignedIdentity:
     """An admin client holding the connection scopes, as the bootstrap admin (every scope) does."""
-    return signed_headers(settings, Identity(client_id=ADMIN_CLIENT_ID, merchant_id=None,
+    return signed_as(settings, Identity(client_id=ADMIN_CLIENT_ID, merchant_id=None,
                                              scopes=frozenset({"admin", *CONNECTION_SCOPES})))
 
 
-def internal_headers(settings) -> dict[str, str]:
+def as_internal(settings) -> SignedIdentity:
     """What another service sends (shared.web.internal.InternalClient signs the same identity)."""
-    return signed_headers(settings, Identity(client_id="service:orders", merchant_id=None,
+    return signed_as(settings, Identity(client_id="service:orders", merchant_id=None,
                                              scopes=frozenset({"internal"})))
 
 
 async def start_connection(auth: httpx.AsyncClient, settings, merchant_id: str) -> dict:
     response = await auth.post("/v1/connections", json={"marketplace": "etsy", "merchant_id": merchant_id},
-                               headers=merchant_headers(settings, merchant_id))
+                               auth=as_merchant(settings, merchant_id))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -220,7 +218,7 @@ async def connect_shop(auth: httpx.AsyncClient, etsy: EtsySandbox, settings, mer
 
 async def access_token(auth: httpx.AsyncClient, settings, connection_id: str, *, force: bool) -> httpx.Response:
     return await auth.post(f"/internal/connections/{connection_id}/access-token", json={"force_refresh": force},
-                           headers=internal_headers(settings))
+                           auth=as_internal(settings))
 
 
 async def outbox_events(engine, topic: str, key: str) -> list[dict]:

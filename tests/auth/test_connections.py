@@ -18,11 +18,11 @@ from shared.web.internal import InternalClient
 from tests.auth.conftest import (
     CALLBACK_URL,
     access_token,
-    admin_connection_headers,
+    as_connections_admin,
+    as_internal,
+    as_merchant,
     connect_shop,
     create_merchant,
-    internal_headers,
-    merchant_headers,
     outbox_events,
     start_connection,
 )
@@ -33,7 +33,7 @@ def _problem_fields(response) -> list[str]:
 
 
 async def _status(auth, settings, connection_id: str) -> str:
-    response = await auth.get(f"/internal/connections/{connection_id}", headers=internal_headers(settings))
+    response = await auth.get(f"/internal/connections/{connection_id}", auth=as_internal(settings))
     assert response.status_code == 200, response.text
     return response.json()["status"]
 
@@ -58,12 +58,12 @@ async def test_connecting_an_etsy_shop_makes_the_connection_active_with_its_shop
     assert callback.status_code == 200, callback.text
     assert callback.json() == {"id": started["id"], "status": "active", "shop_id": str(shop["shop_id"]),
                                "shop_name": "WovenWonders"}
-    shown = await auth.get(f"/v1/connections/{started['id']}", headers=merchant_headers(settings, merchant["id"]))
+    shown = await auth.get(f"/v1/connections/{started['id']}", auth=as_merchant(settings, merchant["id"]))
     assert shown.status_code == 200
     assert shown.json()["status"] == "active"
     assert shown.json()["connected_at"] is not None
     assert "token" not in json.dumps(shown.json())
-    listed = await auth.get("/v1/connections", headers=merchant_headers(settings, merchant["id"]))
+    listed = await auth.get("/v1/connections", auth=as_merchant(settings, merchant["id"]))
     assert [(c["id"], c["status"]) for c in listed.json()["items"]] == [(started["id"], "active")]
 
     [event] = await outbox_events(connections_db, "connection.connected", started["id"])
@@ -126,7 +126,7 @@ async def test_access_denied_at_etsy_leaves_the_connection_pending_with_the_reas
     assert callback.status_code == 400
     assert _problem_fields(callback) == ["error"]
     shown = (await auth.get(f"/v1/connections/{started['id']}",
-                            headers=merchant_headers(settings, merchant["id"]))).json()
+                            auth=as_merchant(settings, merchant["id"]))).json()
     assert shown["status"] == "pending"
     assert "access_denied" in shown["status_reason"]
 
@@ -280,7 +280,7 @@ async def test_reauthorizing_a_shop_revives_its_existing_connection(auth, etsy, 
     token = await access_token(auth, settings, original["id"], force=False)
     assert token.status_code == 200
     assert (await etsy.me(token.json()["access_token"])).status_code == 200
-    listed = (await auth.get("/v1/connections", headers=merchant_headers(settings, merchant["id"]))).json()["items"]
+    listed = (await auth.get("/v1/connections", auth=as_merchant(settings, merchant["id"]))).json()["items"]
     assert sorted(c["status"] for c in listed) == ["active", "disconnected"]
     assert len(await outbox_events(connections_db, "connection.connected", original["id"])) == 2
 
@@ -307,14 +307,14 @@ async def test_disconnect_destroys_the_tokens_and_emits_one_event(auth, etsy, ad
     merchant = await create_merchant(auth, admin)
     await etsy.create_shop("ClosingDown")
     connection = await connect_shop(auth, etsy, settings, merchant["id"])
-    headers = merchant_headers(settings, merchant["id"])
+    signed = as_merchant(settings, merchant["id"])
 
-    first = await auth.delete(f"/v1/connections/{connection['id']}", headers=headers)
-    second = await auth.delete(f"/v1/connections/{connection['id']}", headers=merchant_headers(settings, merchant["id"]))
+    first = await auth.delete(f"/v1/connections/{connection['id']}", auth=signed)
+    second = await auth.delete(f"/v1/connections/{connection['id']}", auth=as_merchant(settings, merchant["id"]))
 
     assert (first.status_code, second.status_code) == (204, 204)
     shown = (await auth.get(f"/v1/connections/{connection['id']}",
-                            headers=merchant_headers(settings, merchant["id"]))).json()
+                            auth=as_merchant(settings, merchant["id"]))).json()
     assert shown["status"] == "disconnected"
     assert shown["disconnected_at"] is not None
     async with connections_db.connect() as conn:
@@ -332,35 +332,35 @@ async def test_a_tenant_never_sees_another_merchants_connections(auth, etsy, adm
     alice, bob = await create_merchant(auth, admin, "Alice"), await create_merchant(auth, admin, "Bob")
     await etsy.create_shop("AliceShop")
     connection = await connect_shop(auth, etsy, settings, alice["id"])
-    as_bob = lambda: merchant_headers(settings, bob["id"])  # noqa: E731 -- a fresh signature per request
+    as_bob = lambda: as_merchant(settings, bob["id"])  # noqa: E731 -- a fresh signature per request
 
-    assert (await auth.get(f"/v1/connections/{connection['id']}", headers=as_bob())).status_code == 404
-    assert (await auth.delete(f"/v1/connections/{connection['id']}", headers=as_bob())).status_code == 404
-    assert (await auth.get("/v1/connections", headers=as_bob())).json()["items"] == []
+    assert (await auth.get(f"/v1/connections/{connection['id']}", auth=as_bob())).status_code == 404
+    assert (await auth.delete(f"/v1/connections/{connection['id']}", auth=as_bob())).status_code == 404
+    assert (await auth.get("/v1/connections", auth=as_bob())).json()["items"] == []
     assert (await auth.get("/v1/connections", params={"merchant_id": alice["id"]},
-                           headers=as_bob())).status_code == 404
+                           auth=as_bob())).status_code == 404
     on_behalf = await auth.post("/v1/connections", json={"marketplace": "etsy", "merchant_id": alice["id"]},
-                                headers=as_bob())
+                                auth=as_bob())
     assert on_behalf.status_code == 404
     assert await _status(auth, settings, connection["id"]) == "active"
 
     admin_view = await auth.get("/v1/connections", params={"merchant_id": alice["id"]},
-                                headers=admin_connection_headers(settings))
+                                auth=as_connections_admin(settings))
     assert [c["id"] for c in admin_view.json()["items"]] == [connection["id"]]
 
 
 async def test_connection_requests_name_the_field_at_fault(auth, admin, settings):
     merchant = await create_merchant(auth, admin)
-    headers = lambda: merchant_headers(settings, merchant["id"])  # noqa: E731
+    headers = lambda: as_merchant(settings, merchant["id"])  # noqa: E731
 
     no_credentials = await auth.post("/v1/connections", json={"marketplace": "bigcommerce",
-                                                              "merchant_id": merchant["id"]}, headers=headers())
+                                                              "merchant_id": merchant["id"]}, auth=headers())
     unknown_marketplace = await auth.post("/v1/connections", json={"marketplace": "ebay",
-                                                                   "merchant_id": merchant["id"]}, headers=headers())
-    missing_merchant = await auth.post("/v1/connections", json={"marketplace": "etsy"}, headers=headers())
+                                                                   "merchant_id": merchant["id"]}, auth=headers())
+    missing_merchant = await auth.post("/v1/connections", json={"marketplace": "etsy"}, auth=headers())
     unknown_merchant = await auth.post("/v1/connections", json={"marketplace": "etsy",
                                                                 "merchant_id": str(uuid.uuid4())},
-                                      headers=admin_connection_headers(settings))
+                                      auth=as_connections_admin(settings))
 
     assert (no_credentials.status_code, _problem_fields(no_credentials)) == (422, ["credentials"])
     assert (unknown_marketplace.status_code, _problem_fields(unknown_marketplace)) == (422, ["marketplace"])
@@ -368,14 +368,30 @@ async def test_connection_requests_name_the_field_at_fault(auth, admin, settings
     assert (unknown_merchant.status_code, _problem_fields(unknown_merchant)) == (422, ["merchant_id"])
 
 
+async def test_a_settings_switch_sent_as_null_or_as_text_is_422_naming_it_and_changes_nothing(auth, admin, settings):
+    merchant = await create_merchant(auth, admin)
+    connection = await start_connection(auth, settings, merchant["id"])
+    path, signed = f"/v1/connections/{connection['id']}", as_merchant(settings, merchant["id"])
+
+    nulled = await auth.patch(path, json={"settings": {"auto_import_orders": None, "send_order_confirmation": True}},
+                              auth=signed)
+    as_text = await auth.patch(path, json={"settings": {"register_buyers_as_customers": "yes"}}, auth=signed)
+
+    assert (nulled.status_code, _problem_fields(nulled)) == (422, ["settings.auto_import_orders"])
+    assert (as_text.status_code, _problem_fields(as_text)) == (422, ["settings.register_buyers_as_customers"])
+    shown = (await auth.get(path, auth=signed)).json()["settings"]
+    assert (shown["auto_import_orders"], shown["send_order_confirmation"], shown["register_buyers_as_customers"]) == (
+        True, False, False)
+
+
 async def test_connections_list_pages_with_a_cursor(auth, admin, settings):
     merchant = await create_merchant(auth, admin)
     created = [(await start_connection(auth, settings, merchant["id"]))["id"] for _ in range(3)]
-    headers = lambda: merchant_headers(settings, merchant["id"])  # noqa: E731
+    headers = lambda: as_merchant(settings, merchant["id"])  # noqa: E731
 
-    first = (await auth.get("/v1/connections", params={"limit": 2}, headers=headers())).json()
+    first = (await auth.get("/v1/connections", params={"limit": 2}, auth=headers())).json()
     second = (await auth.get("/v1/connections", params={"limit": 2, "cursor": first["next_cursor"]},
-                             headers=headers())).json()
+                             auth=headers())).json()
 
     assert [c["id"] for c in first["items"] + second["items"]] == created
     assert second["next_cursor"] is None
@@ -387,9 +403,9 @@ async def test_internal_routes_require_the_internal_scope(auth, admin, settings)
     path = f"/internal/connections/{connection['id']}"
 
     assert (await auth.get(path)).status_code == 401
-    assert (await auth.get(path, headers=merchant_headers(settings, merchant["id"]))).status_code == 403
-    assert (await auth.post(f"{path}/access-token", json={}, headers=admin())).status_code == 403
-    internal = await auth.get(path, headers=internal_headers(settings))
+    assert (await auth.get(path, auth=as_merchant(settings, merchant["id"]))).status_code == 403
+    assert (await auth.post(f"{path}/access-token", json={}, auth=admin())).status_code == 403
+    internal = await auth.get(path, auth=as_internal(settings))
     assert internal.status_code == 200
     body = internal.json()
     assert body.pop("settings")["auto_import_orders"] is True  # defaults, for the services that sync

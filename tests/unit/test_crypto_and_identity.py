@@ -36,12 +36,19 @@ def test_bad_key_configuration_is_refused(spec):
         SecretBox(spec)
 
 
-def test_identity_signature_binds_every_field_and_expires():
+def test_identity_signature_binds_every_field_the_request_and_expires():
     identity = Identity(client_id="c1", merchant_id=uuid.uuid4(), scopes=frozenset({"orders:read"}))
-    headers = identity_headers("s3cret", identity, "req-1")
-    assert verify_identity("s3cret", headers, "req-1") == identity
-    assert verify_identity("other", headers, "req-1") is None
-    assert verify_identity("s3cret", headers, "req-2") is None
-    assert verify_identity("s3cret", {**headers, "x-cb-scopes": "admin"}, "req-1") is None
-    assert verify_identity("s3cret", {**headers, TIMESTAMP: str(int(time.time()) - 3600)}, "req-1") is None
-    assert verify_identity("s3cret", {k: v for k, v in headers.items() if k != SIGNATURE}, "req-1") is None
+    request = {"method": "GET", "target": "/v1/orders?limit=5"}
+    headers = identity_headers("s3cret", identity, "req-1", **request)
+    assert verify_identity("s3cret", headers, "req-1", **request) == identity
+    assert verify_identity("other", headers, "req-1", **request) is None
+    assert verify_identity("s3cret", headers, "req-2", **request) is None
+    assert verify_identity("s3cret", headers, "req-1", method="DELETE", target="/v1/orders?limit=5") is None
+    assert verify_identity("s3cret", headers, "req-1", method="GET", target="/v1/orders") is None
+    assert verify_identity("s3cret", headers, "req-1", method="GET", target="/v1/clients?limit=5") is None
+    assert verify_identity("s3cret", {**headers, "x-cb-scopes": "admin"}, "req-1", **request) is None
+    assert verify_identity("s3cret", {**headers, TIMESTAMP: str(int(time.time()) - 3600)}, "req-1", **request) is None
+    assert verify_identity("s3cret", {k: v for k, v in headers.items() if k != SIGNATURE}, "req-1", **request) is None
+    eleven_seconds_old = identity_headers("s3cret", identity, "req-1", issued_at=time.time() - 11, **request)
+    assert verify_identity("s3cret", eleven_seconds_old, "req-1", max_age_s=10, **request) is None
+    assert verify_identity("s3cret", eleven_seconds_old, "req-1", max_age_s=60, **request) == identity

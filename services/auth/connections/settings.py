@@ -7,13 +7,13 @@ with a default needs no data migration.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.connections import repository as repo
 from shared.web.identity import Identity
+from shared.web.iso_time import IsoDate
 
 
 class Location(BaseModel):
@@ -30,7 +30,7 @@ class ConnectionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     auto_import_orders: bool = Field(True, description="sync orders on the schedule (a manual sync always runs)")
-    import_archived_orders_since: date | None = Field(
+    import_archived_orders_since: IsoDate | None = Field(
         None, description="also import orders placed since this date, as history (`order.imported`)")
     update_stock_after_sale: bool = Field(True, description="carried on `order.paid` as `update_stock`")
     send_order_confirmation: bool = Field(False, description="emit `order.confirmation_requested` for new orders")
@@ -39,15 +39,18 @@ class ConnectionSettings(BaseModel):
 
 
 class SettingsPatch(BaseModel):
-    """Only the fields present change; `null` resets a nullable one."""
+    """Only the fields present change; `null` resets a nullable one (a switch is true or false, never null).
+
+    Switches are strict booleans: "yes" or 1 is a 422, not a guess.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    auto_import_orders: bool | None = None
-    import_archived_orders_since: date | None = None
-    update_stock_after_sale: bool | None = None
-    send_order_confirmation: bool | None = None
-    register_buyers_as_customers: bool | None = None
+    auto_import_orders: StrictBool = None
+    import_archived_orders_since: IsoDate | None = None
+    update_stock_after_sale: StrictBool = None
+    send_order_confirmation: StrictBool = None
+    register_buyers_as_customers: StrictBool = None
     location: Location | None = None
 
 
