@@ -2,7 +2,7 @@
 
 Runs as an admin client of its own holding every scope, so every operation is reachable (a tenant's
 token leaves the admin operations at 403). Checks: all but `positive_data_acceptance`, see
-docs/wave2-gwsec.md. The stateful phase is off: it chains operations through links the document does
+docs/security.md. The stateful phase is off: it chains operations through links the document does
 not declare, and on this shared session stack it could disable other tests' clients.
 """
 
