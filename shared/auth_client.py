@@ -119,12 +119,7 @@ class AuthClient:
 
     async def connection(self, connection_id: uuid.UUID) -> Connection:
         """The connection, read fresh. Raises ConnectionNotFound, AuthUnavailable."""
-        response = await self._call("GET", f"/internal/connections/{connection_id}")
-        if response.status_code == 404:
-            raise ConnectionNotFound("the connection no longer exists")
-        if response.status_code != 200:
-            raise AuthUnavailable(f"auth answered {response.status_code} for the connection")
-        return Connection.model_validate(response.json())
+        return Connection.model_validate(await self._read(f"/internal/connections/{connection_id}", "the connection"))
 
     async def active_connection(self, connection_id: uuid.UUID) -> Connection:
         """The connection if it is active; otherwise ConnectionInactive (or ConnectionNotFound, AuthUnavailable)."""
@@ -132,12 +127,8 @@ class AuthClient:
 
     async def signing_secret(self, connection_id: uuid.UUID) -> SigningSecret:
         """The secret the marketplace signs this connection's webhooks with. Raises ConnectionNotFound, AuthUnavailable."""
-        response = await self._call("GET", f"/internal/connections/{connection_id}/webhook-signing-secret")
-        if response.status_code == 404:
-            raise ConnectionNotFound("the connection no longer exists")
-        if response.status_code != 200:
-            raise AuthUnavailable(f"auth answered {response.status_code} for the webhook signing secret")
-        return SigningSecret(response.json()["signing_secret"])
+        body = await self._read(f"/internal/connections/{connection_id}/webhook-signing-secret", "the signing secret")
+        return SigningSecret(body["signing_secret"])
 
     async def access_token(self, connection_id: uuid.UUID, *, force_refresh: bool = False) -> AccessToken:
         """A token valid for at least the margin: the kept one, or auth's answer (which replaces it).
@@ -193,6 +184,14 @@ class AuthClient:
         if response.status_code == 503 and (wait := retry_after_seconds(response)) is not None:
             raise RateLimited(f"auth could not provide a token: {detail}", wait)  # its marketplace said when
         raise AuthUnavailable(f"auth could not provide a token: {detail}")
+
+    async def _read(self, path: str, what: str) -> dict[str, Any]:
+        response = await self._call("GET", path)
+        if response.status_code == 404:
+            raise ConnectionNotFound("the connection no longer exists")
+        if response.status_code != 200:
+            raise AuthUnavailable(f"auth answered {response.status_code} for {what}")
+        return response.json()
 
     async def _call(self, method: str, path: str, **kwargs) -> httpx.Response:
         try:
