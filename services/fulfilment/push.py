@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.fulfilment import repository as repo
 from services.fulfilment.service import SOURCE
+from shared.auth_client import AuthClient
 from shared.events import make_event
 from shared.events.payloads import OrderFulfilled
 from shared.leases import kept_alive
@@ -27,12 +28,10 @@ from shared.marketplaces.base import (
     TrackingPush,
     TransientMarketplaceError,
 )
-from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
 from shared.messaging.outbox import add_event
 from shared.settings import Settings
 from shared.wakeup import wait_for_wakeup
-from shared.web.internal import InternalClient
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +43,7 @@ def backoff_s(attempt: int) -> float:
 
 
 class TrackingPusher:
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], auth: InternalClient) -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], auth: AuthClient) -> None:
         self._settings = settings
         self._sessions = sessions
         self._auth = auth
@@ -99,9 +98,9 @@ class TrackingPusher:
         log.info("fulfilment.tracking_pushed", shipment_id=str(shipment.id), carrier=result.carrier_sent)
 
     async def _push_tracking(self, order, shipment):
-        connection = await self._connection(order.connection_id)
-        source = order_source(order.marketplace, self._settings,
-                              access_token_provider(self._auth, order.connection_id), shop_id=connection["shop_id"])
+        connection = await self._auth.active_connection(order.connection_id)
+        source = order_source(order.marketplace, self._settings, self._auth.token_provider(connection.id),
+                              shop_id=connection.shop_id)
         try:
             return await source.push_tracking(TrackingPush(
                 external_order_id=order.external_id, carrier=shipment.carrier,
@@ -113,17 +112,6 @@ class TrackingPusher:
     async def _renew_lease(self, shipment_id: uuid.UUID) -> bool:
         async with self._sessions() as session, session.begin():
             return await repo.renew_push_lease(session, shipment_id, lease_s=self._lease_s)
-
-    async def _connection(self, connection_id: uuid.UUID) -> dict:
-        response = await self._auth.request("GET", f"/internal/connections/{connection_id}")
-        if response.status_code == 404:
-            raise AuthorizationLost("the connection no longer exists")
-        if response.status_code != 200:
-            raise TransientMarketplaceError(f"auth answered {response.status_code} for the connection")
-        connection = response.json()
-        if connection["status"] != "active":
-            raise AuthorizationLost(f"the connection is {connection['status']}")
-        return connection
 
     async def _mark(self, shipment_id: uuid.UUID, **values) -> None:
         async with self._sessions() as session, session.begin():

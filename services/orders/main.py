@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from services.orders import api, consumers
 from services.orders.models import metadata
 from services.orders.sync import OrderSync
+from shared.auth_client import AuthClient
 from shared.crypto import SecretBox
-from shared.web.internal import InternalClient
 from shared.web.service_app import ServiceSpec, create_service_app
 
 
@@ -22,7 +22,7 @@ async def wire(app: FastAPI) -> None:
     settings = app.state.settings
     app.state.box = SecretBox(settings.encryption_keys.get_secret_value())
     app.state.order_sync = OrderSync(settings, app.state.engine, app.state.sessions,
-                                     InternalClient(settings, settings.auth_url), app.state.box)
+                                     AuthClient.from_settings(settings), app.state.box)
 
 
 async def run_order_sync(app: FastAPI) -> None:

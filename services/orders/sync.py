@@ -13,7 +13,6 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,13 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.orders import repository as repo
 from services.orders import webhooks
 from services.orders.ingest import IngestPolicy, ingest_order, live_policy
+from shared.auth_client import AuthClient, ConnectionNotFound
 from shared.crypto import SecretBox
 from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow, TransientMarketplaceError
-from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
 from shared.wakeup import wait_for_wakeup
-from shared.web.internal import InternalClient
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +35,7 @@ RETRY_AFTER_FAILURE_S = 30.0
 
 class OrderSync:
     def __init__(self, settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
-                 auth: InternalClient, box: SecretBox) -> None:
+                 auth: AuthClient, box: SecretBox) -> None:
         self._settings = settings
         self._box = box
         self._engine = engine
@@ -96,7 +94,7 @@ class OrderSync:
             return {}
         try:
             settings = await self.connection_settings(connection_id)
-        except TransientMarketplaceError as exc:
+        except (TransientMarketplaceError, ConnectionNotFound) as exc:
             return await self._finish(connection_id, None, "failed", str(exc), Counter(), RETRY_AFTER_FAILURE_S)
         if not settings.get("auto_import_orders", True) and not state.manual_requested:
             return await self._finish(connection_id, None, "skipped", "auto_import_orders is off", Counter(), interval)
@@ -180,29 +178,25 @@ class OrderSync:
 
     def source_for(self, connection):
         """The marketplace client for a connection; the caller closes it."""
-        return order_source(connection.marketplace, self._settings,
-                            access_token_provider(self._auth, connection.id), shop_id=connection.shop_id)
+        return order_source(connection.marketplace, self._settings, self._auth.token_provider(connection.id),
+                            shop_id=connection.shop_id)
 
     async def _ensure_webhooks(self, connection, source) -> None:
         if connection.marketplace not in webhooks.WEBHOOK_MARKETPLACES:
             return
         try:
-            response = await self._auth.request("GET", f"/internal/connections/{connection.id}/webhook-signing-secret")
-            response.raise_for_status()
+            secret = await self._auth.signing_secret(connection.id)
             await webhooks.ensure_registered(self._sessions, self._box, self._settings, connection, source,
-                                             response.json()["signing_secret"])
+                                             secret.value)
         except Exception as exc:  # the sync is the safety net: a failed registration is retried next run
             log.warning("orders.webhooks_not_registered", connection_id=str(connection.id), error=repr(exc))
 
     async def connection_settings(self, connection_id: uuid.UUID) -> dict:
-        """Settings live with the connection in auth; read fresh at the start of every run."""
-        try:
-            response = await self._auth.request("GET", f"/internal/connections/{connection_id}")
-        except httpx.HTTPError as exc:
-            raise TransientMarketplaceError(f"auth unreachable: {exc!r}") from exc
-        if response.status_code != 200:
-            raise TransientMarketplaceError(f"auth answered {response.status_code} for the connection's settings")
-        return response.json().get("settings", {})
+        """Settings live with the connection in auth; read fresh at the start of every run.
+
+        Raises AuthUnavailable (transient) or ConnectionNotFound.
+        """
+        return dict((await self._auth.connection(connection_id)).settings)
 
     async def _finish(self, connection_id, cursor, outcome, error, counts, next_run_in_s) -> dict:
         async with self._sessions() as session, session.begin():

@@ -11,8 +11,8 @@ import httpx
 import sqlalchemy as sa
 from pydantic import SecretStr
 
+from shared.auth_client import AuthClient
 from shared.crypto import SecretBox
-from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.etsy.client import EtsyClient
 from shared.web.internal import InternalClient
 from tests.auth.conftest import (
@@ -228,12 +228,12 @@ async def test_a_token_etsy_expired_is_refreshed_when_the_client_meets_a_401(aut
     client_settings = settings.model_copy(update={
         "service_name": "orders", "etsy_api_url": connections_stack.url("etsy-sandbox"),
         "etsy_client_id": "sandbox-etsy-keystring", "etsy_client_secret": SecretStr("sandbox-etsy-secret")})
-    internal = InternalClient(client_settings, connections_stack.url("auth"))
+    auth_client = AuthClient(InternalClient(client_settings, connections_stack.url("auth")))
     try:
-        async with EtsyClient(client_settings, access_token_provider(internal, uuid.UUID(connection["id"]))) as client:
+        async with EtsyClient(client_settings, auth_client.token_provider(uuid.UUID(connection["id"]))) as client:
             info = await client.identify_shop()
     finally:
-        await internal.aclose()
+        await auth_client.aclose()
 
     assert info.shop_id == str(shop["shop_id"])
     assert len(await etsy.token_calls()) == 1
