@@ -25,7 +25,7 @@ from shared.auth_client import (
 from shared.devstack.processes import free_listen_port
 from shared.marketplaces.etsy.client import EtsyClient
 from shared.web.internal import InternalClient
-from tests.auth.conftest import access_token, connect_shop, create_merchant, merchant_headers
+from tests.auth.conftest import access_token, as_merchant, connect_shop, create_merchant
 from tests.conftest import eventually
 
 TOKEN_ROUTE = "/internal/connections/{connection_id}/access-token"
@@ -134,7 +134,7 @@ async def test_connections_are_typed_and_read_fresh(auth, etsy, admin, settings,
     assert (await client.signing_secret(connection_id)).value is None  # Etsy signs no order webhooks
 
     await client.access_token(connection_id)
-    deleted = await auth.delete(f"/v1/connections/{connection_id}", headers=merchant_headers(settings, merchant["id"]))
+    deleted = await auth.delete(f"/v1/connections/{connection_id}", auth=as_merchant(settings, merchant["id"]))
     assert deleted.status_code == 204
     assert (await client.connection(connection_id)).status == "disconnected"
     with pytest.raises(ConnectionInactive) as inactive:
