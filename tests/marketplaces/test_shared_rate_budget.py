@@ -32,10 +32,10 @@ from tests.auth.conftest import (
     ADMIN_IDENTITY,
     PUBLIC_BASE_URL,
     EtsySandbox,
+    as_merchant,
     connect_shop,
     create_merchant,
-    merchant_headers,
-    signed_headers,
+    signed_as,
 )
 from tests.conftest import eventually, stack_env
 from tests.inprocess import serve
@@ -101,17 +101,17 @@ async def test_two_orders_replicas_syncing_one_app_stay_under_its_rate(settings,
         async with (httpx.AsyncClient(base_url=stack.url("auth"), timeout=30) as auth,
                     httpx.AsyncClient(base_url=emulator_url, timeout=30) as etsy_http):
             etsy = EtsySandbox(etsy_http)
-            merchant = await create_merchant(auth, lambda: signed_headers(own, ADMIN_IDENTITY), "Budget Crafts")
+            merchant = await create_merchant(auth, lambda: signed_as(own, ADMIN_IDENTITY), "Budget Crafts")
             connections = []
             for i in range(SHOPS):
                 shop = await etsy.create_shop(f"BudgetShop{i}")
                 await etsy.control("POST", f"/shops/{shop['shop_id']}/receipts", json={"count": 3})
                 connections.append((await connect_shop(auth, etsy, own, merchant["id"]))["id"])
-            headers = lambda: merchant_headers(own, merchant["id"])  # noqa: E731 -- fresh signature per call
+            as_owner = as_merchant(own, merchant["id"])  # signs each request with its own method and path
 
             async def runs(replica: str, connection_id: str) -> int:
                 async with httpx.AsyncClient(base_url=stack.url(replica), timeout=30) as orders:
-                    response = await orders.get(f"/v1/connections/{connection_id}/sync", headers=headers())
+                    response = await orders.get(f"/v1/connections/{connection_id}/sync", auth=as_owner)
                 state = response.json() if response.status_code == 200 else {}
                 return state.get("runs", 0) if state.get("last_outcome") == "ok" else 0
 
@@ -123,7 +123,7 @@ async def test_two_orders_replicas_syncing_one_app_stay_under_its_rate(settings,
             # Every shop at once, half asked of each replica: both spend the app's budget together.
             for i, connection_id in enumerate(connections):
                 async with httpx.AsyncClient(base_url=stack.url(replicas[i % 2]), timeout=30) as orders:
-                    response = await orders.post(f"/v1/connections/{connection_id}/sync", headers=headers())
+                    response = await orders.post(f"/v1/connections/{connection_id}/sync", auth=as_owner)
                 assert response.status_code == 202, response.text
             await eventually(lambda: all_synced(2), timeout=120, interval=0.5)
 
