@@ -22,7 +22,14 @@ from services.orders import repository as repo
 from services.orders import webhooks
 from services.orders.ingest import IngestPolicy, ingest_order, live_policy
 from shared.crypto import SecretBox
-from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow, TransientMarketplaceError
+from shared.marketplaces.base import (
+    AuthorizationLost,
+    MarketplaceError,
+    OrderWebhooks,
+    RecentlyUpdatedOrders,
+    SyncWindow,
+    TransientMarketplaceError,
+)
 from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
@@ -123,10 +130,11 @@ class OrderSync:
                     await repo.mark_archive_imported(session, connection_id, since.date())
             window = SyncWindow(cursor=state.cursor, overlap_s=self._settings.order_sync_overlap_s)
             await self._ingest(connection, source.paid_unshipped_orders(window), live, counts)
-            sweep = getattr(source, "recently_updated_orders", None)  # event-journal marketplaces (Allegro)
-            since = self._sweep_since(connection, state, started_at) if sweep is not None else None
-            if since is not None:
-                await self._ingest(connection, sweep(since), live, counts)
+            # Event-journal marketplaces (Allegro) sweep now and then for what a lost journal event would hide.
+            if isinstance(source, RecentlyUpdatedOrders) and (
+                since := self._sweep_since(connection, state, started_at)
+            ) is not None:
+                await self._ingest(connection, source.recently_updated_orders(since), live, counts)
                 async with self._sessions() as session, session.begin():
                     await repo.mark_swept(session, connection_id, started_at)
         except AuthorizationLost as exc:
@@ -184,7 +192,7 @@ class OrderSync:
                             access_token_provider(self._auth, connection.id), shop_id=connection.shop_id)
 
     async def _ensure_webhooks(self, connection, source) -> None:
-        if connection.marketplace not in webhooks.WEBHOOK_MARKETPLACES:
+        if not isinstance(source, OrderWebhooks):
             return
         try:
             response = await self._auth.request("GET", f"/internal/connections/{connection.id}/webhook-signing-secret")

@@ -27,8 +27,11 @@ from shared.marketplaces.allegro import mapper
 from shared.marketplaces.allegro.carriers import CarrierChoice, CarrierDirectory
 from shared.marketplaces.base import (
     AuthorizationLost,
+    FetchOrder,
     MarketplaceOrder,
     OrderPage,
+    OrderSource,
+    RecentlyUpdatedOrders,
     RejectedByMarketplace,
     RejectedOrder,
     ShopInfo,
@@ -79,8 +82,9 @@ def allegro_http(
                          backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
 
 
-class AllegroClient(HttpOwner):
-    """`OrderSource` for one Allegro seller. Use as an async context manager, or call `aclose()`."""
+class AllegroClient(HttpOwner, OrderSource, FetchOrder, RecentlyUpdatedOrders):
+    """One Allegro seller: the core, fetching one checkout form, and the sweep beside the event journal.
+    Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "allegro"
 

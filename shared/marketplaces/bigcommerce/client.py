@@ -24,6 +24,8 @@ from shared.marketplaces.base import (
     AuthorizationLost,
     MarketplaceOrder,
     OrderPage,
+    OrderSource,
+    OrderWebhooks,
     RejectedByMarketplace,
     RejectedOrder,
     ShopInfo,
@@ -48,8 +50,9 @@ _KEYSET_STEP_BACK = timedelta(seconds=1)
 WITH_LINES_AND_ADDRESSES = {"include": "consignments.line_items", "consignment_structure": "object"}
 
 
-class BigCommerceClient(HttpOwner):
-    """`OrderSource` for one BigCommerce store. Use as an async context manager, or call `aclose()`."""
+class BigCommerceClient(HttpOwner, OrderSource, OrderWebhooks):
+    """One BigCommerce store: the core plus order webhooks (and so fetching one order).
+    Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "bigcommerce"
 

@@ -17,8 +17,10 @@ import httpx
 from shared.events.payloads import Marketplace
 from shared.marketplaces.base import (
     AuthorizationLost,
+    FetchOrder,
     MarketplaceOrder,
     OrderPage,
+    OrderSource,
     RejectedByMarketplace,
     ShopInfo,
     SyncWindow,
@@ -57,8 +59,8 @@ def etsy_http(
                          backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
 
 
-class EtsyClient(HttpOwner):
-    """`OrderSource` for one Etsy shop. Use as an async context manager, or call `aclose()`."""
+class EtsyClient(HttpOwner, OrderSource, FetchOrder):
+    """One Etsy shop: the core plus fetching one receipt. Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "etsy"
 
