@@ -22,7 +22,14 @@ from services.orders import webhooks
 from services.orders.ingest import IngestPolicy, ingest_order, live_policy
 from shared.auth_client import AuthClient, ConnectionNotFound
 from shared.crypto import SecretBox
-from shared.marketplaces.base import AuthorizationLost, MarketplaceError, SyncWindow, TransientMarketplaceError
+from shared.marketplaces.base import (
+    AuthorizationLost,
+    MarketplaceError,
+    OrderWebhooks,
+    RecentlyUpdatedOrders,
+    SyncWindow,
+    TransientMarketplaceError,
+)
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
 from shared.wakeup import wait_for_wakeup
@@ -121,10 +128,11 @@ class OrderSync:
                     await repo.mark_archive_imported(session, connection_id, since.date())
             window = SyncWindow(cursor=state.cursor, overlap_s=self._settings.order_sync_overlap_s)
             await self._ingest(connection, source.paid_unshipped_orders(window), live, counts)
-            sweep = getattr(source, "recently_updated_orders", None)  # event-journal marketplaces (Allegro)
-            since = self._sweep_since(connection, state, started_at) if sweep is not None else None
-            if since is not None:
-                await self._ingest(connection, sweep(since), live, counts)
+            # Event-journal marketplaces (Allegro) sweep now and then for what a lost journal event would hide.
+            if isinstance(source, RecentlyUpdatedOrders) and (
+                since := self._sweep_since(connection, state, started_at)
+            ) is not None:
+                await self._ingest(connection, source.recently_updated_orders(since), live, counts)
                 async with self._sessions() as session, session.begin():
                     await repo.mark_swept(session, connection_id, started_at)
         except AuthorizationLost as exc:
@@ -182,7 +190,7 @@ class OrderSync:
                             shop_id=connection.shop_id)
 
     async def _ensure_webhooks(self, connection, source) -> None:
-        if connection.marketplace not in webhooks.WEBHOOK_MARKETPLACES:
+        if not isinstance(source, OrderWebhooks):
             return
         try:
             secret = await self._auth.signing_secret(connection.id)

@@ -17,15 +17,12 @@ from services.orders import repository as repo
 from services.orders.ingest import ingest_order, live_policy
 from services.orders.models import marketplace_webhooks, webhook_deliveries
 from shared.crypto import SecretBox
-from shared.marketplaces.base import MarketplaceError
+from shared.marketplaces.base import MarketplaceError, OrderWebhooks
 from shared.marketplaces.bigcommerce.webhooks import delivery_id, verify_delivery, webhook_destination
 from shared.marketplaces.http import retry_after_header
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-WEBHOOK_MARKETPLACES = ("bigcommerce",)
-
 
 def destination(settings: Settings, connection_id: uuid.UUID) -> str:
     return webhook_destination(settings.public_base_url, settings.bigcommerce_webhook_path, connection_id)
@@ -40,7 +37,7 @@ def _signing_context(connection_id: uuid.UUID) -> str:
 
 
 async def ensure_registered(sessions: async_sessionmaker[AsyncSession], box: SecretBox, settings: Settings,
-                            connection, source, signing_secret: str | None) -> None:
+                            connection, source: OrderWebhooks, signing_secret: str | None) -> None:
     """Register the order webhooks once per connection (idempotent at the marketplace too)."""
     async with sessions() as session:
         row = (await session.execute(sa.select(marketplace_webhooks).where(

@@ -2,15 +2,21 @@
 
 Services depend on this module only; each marketplace module translates its own payloads into these
 types (pure functions, tested with spec-shaped payloads) and does its HTTP in its own client.
+
+What a client can do is declared, not probed: `OrderSource` is the core every marketplace has, and each
+optional capability (`FetchOrder`, `RecentlyUpdatedOrders`, `OrderWebhooks`, `PublishListing`,
+`SetStock`) is a runtime-checkable protocol a client inherits when it implements it. Services ask
+`isinstance(source, Capability)`, never `getattr` or a list of marketplace names, so a new marketplace
+or capability changes the client alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from shared.events.payloads import Address, Buyer, Marketplace, OrderLine
 
@@ -111,8 +117,12 @@ TokenProvider = Callable[[bool], Awaitable[str]]
 """Returns a valid access token; called with True after a 401 to force a refresh."""
 
 
+@runtime_checkable
 class OrderSource(Protocol):
-    """One marketplace connection as the services see it. Implementations: etsy, bigcommerce, allegro."""
+    """The core of one marketplace connection, which every client implements: etsy, bigcommerce, allegro.
+
+    Optional capabilities are the protocols below; a client inherits each one it implements.
+    """
 
     marketplace: Marketplace
 
@@ -122,17 +132,99 @@ class OrderSource(Protocol):
         """Orders changed since the window's cursor (everything when it is None): paid-and-unshipped ones,
         and those cancelled or shipped since, so the caller can follow them. A page may carry a cursor
         checkpoint (event-journal marketplaces); time-based ones leave it None and use `next_cursor`."""
+        ...
 
     def next_cursor(self, sync_started_at: datetime) -> str | None:
         """The cursor to store after a complete run (None: keep the last page checkpoint)."""
+        ...
 
     def archived_orders(self, since: datetime) -> AsyncIterator[OrderPage]:
         """Orders placed since `since`, whatever their state (an archive import; history, not new sales)."""
+        ...
 
     async def push_tracking(self, push: TrackingPush) -> TrackingResult: ...
 
     async def cancel_order(self, external_order_id: str, reason: str | None) -> None:
         """Cancel at the marketplace; RejectedByMarketplace (with its reason) where it does not allow it."""
+        ...
 
     async def aclose(self) -> None:
         """Release the client's connection pool; every caller closes what it opened."""
+        ...
+
+
+# --- optional capabilities: a client inherits the ones it implements -----------------------------------
+
+
+@runtime_checkable
+class FetchOrder(Protocol):
+    """Reads one order by its marketplace id (what a webhook delivery names)."""
+
+    async def get_order(self, external_id: str) -> MarketplaceOrder:
+        """ValueError if its payload cannot be accepted; RejectedByMarketplace (404) if there is no such order."""
+        ...
+
+
+@runtime_checkable
+class RecentlyUpdatedOrders(Protocol):
+    """Lists every order updated since a time: the safety-net sweep beside an event journal (Allegro), whose
+    `paid_unshipped_orders` cursor is a journal position and would miss what a lost event hides."""
+
+    def recently_updated_orders(self, since: datetime) -> AsyncIterator[OrderPage]: ...
+
+
+@runtime_checkable
+class OrderWebhooks(FetchOrder, Protocol):
+    """Pushes order changes to a URL of ours; each delivery names an order, so these clients also fetch one."""
+
+    async def register_order_webhooks(self, destination: str, secret: str) -> list[int]:
+        """Idempotent: hooks already registered for `destination` are re-used → the hook ids."""
+        ...
+
+    async def remove_order_webhooks(self, destination: str) -> list[int]:
+        """Delete every hook delivering to `destination` (on disconnect) → the ids removed."""
+        ...
+
+
+@dataclass(frozen=True)
+class ListingDraft:
+    """A product to offer on a marketplace. Declared for the listings work; no client publishes yet."""
+
+    sku: str
+    title: str
+    description: str
+    price: Decimal
+    currency: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PublishedListing:
+    external_listing_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """How many of `sku` the marketplace may sell. Declared for the stock work; no client sets stock yet."""
+
+    sku: str
+    quantity: int
+
+
+@runtime_checkable
+class PublishListing(Protocol):
+    """Creates or updates a listing. Declared, not implemented yet: the listings issue adds it to clients."""
+
+    async def publish_listing(self, listing: ListingDraft) -> PublishedListing: ...
+
+
+@runtime_checkable
+class SetStock(Protocol):
+    """Sets available quantities. Declared, not implemented yet: the stock issue adds it to clients."""
+
+    async def set_stock(self, levels: Sequence[StockLevel]) -> None: ...
+
+
+CAPABILITIES: tuple[type, ...] = (FetchOrder, RecentlyUpdatedOrders, OrderWebhooks, PublishListing, SetStock)
+"""Every optional capability, for tests and documentation that walk them all."""

@@ -1,9 +1,10 @@
 """The HTTP discipline every marketplace client shares: one pooled connection, the app's rate budget,
 retries that honour the platform, and errors in the vocabulary of `base.py`.
 
-Nothing here knows a marketplace. A client builds one `MarketplaceHttp` per connection, adds its own
-auth headers per request, and decides itself what a 401 means (usually: refresh once, then
-`AuthorizationLost`), which is why 401 responses are handed back instead of raised.
+Nothing here knows a marketplace. A client builds one `MarketplaceHttp` per connection (`settings_http`,
+or `app_http` for per-application budgets) and sends through `HttpOwner._authorized`, which adds its auth
+headers and applies the one 401 rule (refresh once, then `AuthorizationLost`); that is why
+`MarketplaceHttp.request` hands 401 responses back instead of raising.
 
 Retry rules (DESIGN.md): 429 waits what the platform asks (Retry-After, or a platform-specific hint);
 5xx, timeouts and connection errors back off exponentially with jitter; both give up after
@@ -30,7 +31,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 import structlog
@@ -38,7 +39,12 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from shared.deadline import time_left
-from shared.marketplaces.base import RejectedByMarketplace, TransientMarketplaceError
+from shared.marketplaces.base import (
+    AuthorizationLost,
+    RejectedByMarketplace,
+    TokenProvider,
+    TransientMarketplaceError,
+)
 
 if TYPE_CHECKING:
     from shared.marketplaces.budget import RateBudget
@@ -376,15 +382,44 @@ class MarketplaceHttp:
 
 
 class HttpOwner:
-    """Base of the marketplace clients: each may own its `MarketplaceHttp` (or share one passed in, as
-    tests do); closing releases only an owned pool. Usable as `async with`."""
+    """Base of the marketplace clients: each may own its `MarketplaceHttp` (`_new_http`) or share one
+    passed in, as tests do; closing releases only an owned pool. Usable as `async with`.
 
-    _http: MarketplaceHttp
-    _owns_http: bool
+    It also sends every authorized call, so the 401 rule lives once: a 401 forces one refresh through the
+    `TokenProvider` and one more try; a second 401 is `AuthorizationLost` (the merchant must reconnect).
+    A client states how its token travels (`_auth_headers`) and how a lost grant reads (`_refused_token`).
+    """
 
-    def _use_http(self, http: MarketplaceHttp | None, make: Callable[[], MarketplaceHttp]) -> None:
+    _refused_token: ClassVar[str] = "the marketplace refused a freshly refreshed token"
+
+    def __init__(self, settings: Settings, token_provider: TokenProvider, *, shop_id: str | None = None,
+                 http: MarketplaceHttp | None = None) -> None:
+        self._settings = settings
+        self._token_provider = token_provider
+        self._shop_id = shop_id
         self._owns_http = http is None
-        self._http = http or make()
+        self._http = http or self._new_http(settings, shop_id)
+
+    def _new_http(self, settings: Settings, shop_id: str | None) -> MarketplaceHttp:
+        """The pool this client owns when none is passed in."""
+        raise NotImplementedError
+
+    def _auth_headers(self, token: str, *, with_body: bool) -> dict[str, str]:
+        """The headers carrying `token` (and any the platform wants on every call)."""
+        raise NotImplementedError
+
+    async def _authorized(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One call with the connection's token → its 2xx response; one forced refresh after a 401."""
+        response = await self._send(method, path, await self._token_provider(False), **kwargs)
+        if response.status_code == 401:
+            response = await self._send(method, path, await self._token_provider(True), **kwargs)
+            if response.status_code == 401:
+                raise AuthorizationLost(f"{self._refused_token}: {error_reason(response)}")
+        return response
+
+    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = self._auth_headers(token, with_body=kwargs.get("json_body") is not None)
+        return await self._http.request(method, path, headers=headers, **kwargs)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -397,10 +432,29 @@ class HttpOwner:
         await self.aclose()
 
 
+def json_object(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    """The response's JSON object; anything else (a proxy's or maintenance page) is worth trying again later."""
+    body = json_body(response)
+    if not isinstance(body, dict):
+        raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without a JSON object")
+    return body
+
+
 def settings_http(settings: Settings, *, base_url: str, limiter: RateBudget,
                   transport: httpx.AsyncBaseTransport | None = None, retry_hint: RetryHint = retry_after_seconds,
                   backoff_initial_s: float = 0.5, backoff_max_s: float = 30.0) -> MarketplaceHttp:
-    """A `MarketplaceHttp` with the timeout and retry budget every marketplace takes from settings."""
+    """A `MarketplaceHttp` with the timeout and retry budget every marketplace takes from settings.
+
+    The one factory behind each marketplace's: those only name their base URL and rate budget.
+    """
     return MarketplaceHttp(base_url=base_url, timeout_s=settings.marketplace_timeout_s, limiter=limiter,
                            max_retries=settings.marketplace_max_retries, retry_hint=retry_hint,
                            backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s, transport=transport)
+
+
+def app_http(settings: Settings, marketplace: str, *, base_url: str, app_key: str, rate_per_second: float,
+             **options: Any) -> MarketplaceHttp:
+    """`settings_http` for a marketplace that meters per application (Etsy, Allegro): every connection of
+    the app draws from one budget, shared by every replica. `options` are `settings_http`'s."""
+    return settings_http(settings, base_url=base_url, limiter=rate_budget(settings, marketplace, app_key, rate_per_second),
+                         **options)

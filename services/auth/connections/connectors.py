@@ -1,7 +1,7 @@
 """Marketplace name → connector: how auth authorizes, refreshes and identifies a shop on each platform.
 
-The connection use cases speak only to `OAuthConnector`; a marketplace slots in by adding one class and
-one row to `OAUTH_CONNECTORS` (Allegro: the same grant with HTTP Basic at its token endpoint).
+The connection use cases speak only to `OAuthConnector`; an OAuth marketplace slots in with a `PkceConnector`
+subclass naming its grant and client, and one row in `OAUTH_CONNECTORS`.
 Marketplaces connected with API credentials instead of OAuth (BigCommerce) use `CredentialConnector`.
 Errors are the shared marketplace errors: `AuthorizationLost` for a dead grant, `TransientMarketplaceError`
 for a passing outage, `RejectedByMarketplace` for the rest.
@@ -10,18 +10,20 @@ for a passing outage, `RejectedByMarketplace` for the rest.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import aclosing
 from datetime import datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from services.auth.errors import InvalidField
-from shared.marketplaces.allegro import oauth as allegro_oauth
 from shared.marketplaces.allegro.client import AllegroClient
-from shared.marketplaces.base import AuthorizationLost, ShopInfo
+from shared.marketplaces.allegro.oauth import AllegroGrant
+from shared.marketplaces.base import AuthorizationLost, OrderSource, ShopInfo, TokenProvider
 from shared.marketplaces.bigcommerce.client import BigCommerceClient
 from shared.marketplaces.bigcommerce.credentials import CredentialCheck, check_credentials, parse_store_hash
 from shared.marketplaces.bigcommerce.webhooks import webhook_destination
-from shared.marketplaces.etsy import oauth as etsy_oauth
 from shared.marketplaces.etsy.client import EtsyClient
+from shared.marketplaces.etsy.oauth import EtsyGrant
+from shared.marketplaces.oauth import PkceGrant, new_pkce_pair
 from shared.settings import Settings
 
 
@@ -49,57 +51,52 @@ class OAuthConnector(Protocol):
     async def identify_shop(self, access_token: str) -> ShopInfo: ...
 
 
-class EtsyConnector:
-    """Etsy: authorization code + PKCE S256, public client at the token endpoint, rotating refresh tokens."""
+class PkceConnector:
+    """The OAuth connector every authorization-code marketplace shares: the grant (`PkceGrant` subclass) does
+    the OAuth, the marketplace client (`identify_shop`) finds the shop the new token belongs to."""
 
-    marketplace = "etsy"
+    marketplace: ClassVar[str]
+    grant: ClassVar[type[PkceGrant]]
+    client: ClassVar[Callable[[Settings, TokenProvider], OrderSource]]
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
     def new_pkce_pair(self) -> tuple[str, str]:
-        return etsy_oauth.new_pkce_pair()
+        return new_pkce_pair()
 
     def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return etsy_oauth.authorization_url(self._settings, state=state, code_challenge=code_challenge,
+        return self.grant.authorization_url(self._settings, state=state, code_challenge=code_challenge,
                                             redirect_uri=redirect_uri)
 
     async def exchange_code(self, *, code: str, code_verifier: str, redirect_uri: str) -> Grant:
-        return await etsy_oauth.exchange_code(self._settings, code=code, code_verifier=code_verifier,
+        return await self.grant.exchange_code(self._settings, code=code, code_verifier=code_verifier,
                                               redirect_uri=redirect_uri)
 
     async def refresh(self, refresh_token: str) -> Grant:
-        return await etsy_oauth.refresh(self._settings, refresh_token)
+        return await self.grant.refresh(self._settings, refresh_token)
 
     async def identify_shop(self, access_token: str) -> ShopInfo:
-        async with EtsyClient(self._settings, _just_issued(access_token, "Etsy")) as client:
+        async with aclosing(self.client(self._settings, _just_issued(access_token, self.grant.name))) as client:
             return await client.identify_shop()
 
 
-class AllegroConnector(EtsyConnector):
+class EtsyConnector(PkceConnector):
+    """Etsy: authorization code + PKCE S256, public client at the token endpoint, rotating refresh tokens."""
+
+    marketplace = "etsy"
+    grant = EtsyGrant
+    client = EtsyClient
+
+
+class AllegroConnector(PkceConnector):
     """Allegro: the same grant with HTTP Basic at the token endpoint; each refresh returns a new pair and the
     previous refresh token keeps working for about a minute (which covers a crash between receiving and
     storing a pair: the next attempt refreshes again with the old one)."""
 
     marketplace = "allegro"
-
-    def new_pkce_pair(self) -> tuple[str, str]:
-        return allegro_oauth.new_pkce_pair()
-
-    def authorization_url(self, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-        return allegro_oauth.authorization_url(self._settings, state=state, code_challenge=code_challenge,
-                                               redirect_uri=redirect_uri)
-
-    async def exchange_code(self, *, code: str, code_verifier: str, redirect_uri: str) -> Grant:
-        return await allegro_oauth.exchange_code(self._settings, code=code, code_verifier=code_verifier,
-                                                 redirect_uri=redirect_uri)
-
-    async def refresh(self, refresh_token: str) -> Grant:
-        return await allegro_oauth.refresh(self._settings, refresh_token)
-
-    async def identify_shop(self, access_token: str) -> ShopInfo:
-        async with AllegroClient(self._settings, _just_issued(access_token, "Allegro")) as client:
-            return await client.identify_shop()
+    grant = AllegroGrant
+    client = AllegroClient
 
 
 OAUTH_CONNECTORS: dict[str, Callable[[Settings], OAuthConnector]] = {

@@ -2,7 +2,7 @@
 
 Every call carries the connection's bearer token and Allegro's vendor media type
 (`application/vnd.allegro.public.v1+json`, as `Accept` and, with a body, as `Content-Type`): Allegro
-refuses plain JSON. A 401 gets one forced refresh through the `TokenProvider` and one more try; a
+refuses plain JSON. A 401 gets one forced refresh and one more try (`HttpOwner._authorized`); a
 second 401 means the seller must reconnect. Translation lives in `mapper` and `carriers`; rate limit
 (Allegro meters per Client ID, so all sellers of our app share one bucket) and retries in
 `shared.marketplaces.http`. Allegro documents no Retry-After on 429, so without one we back off
@@ -20,15 +20,15 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from shared.events.payloads import Marketplace
 from shared.marketplaces.allegro import mapper
 from shared.marketplaces.allegro.carriers import CarrierChoice, CarrierDirectory
 from shared.marketplaces.base import (
-    AuthorizationLost,
+    FetchOrder,
     MarketplaceOrder,
     OrderPage,
+    OrderSource,
+    RecentlyUpdatedOrders,
     RejectedByMarketplace,
     RejectedOrder,
     ShopInfo,
@@ -38,15 +38,7 @@ from shared.marketplaces.base import (
     TrackingResult,
     TransientMarketplaceError,
 )
-from shared.marketplaces.http import (
-    HttpOwner,
-    MarketplaceHttp,
-    OutcomeUnknown,
-    error_reason,
-    json_body,
-    rate_budget,
-    settings_http,
-)
+from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, app_http, json_object
 from shared.settings import Settings
 
 MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
@@ -66,38 +58,26 @@ FORM_FETCH_CONCURRENCY = 8
 WAYBILL_MAX_CHARS = 64  # `CheckoutFormAddWaybillRequest.waybill.maxLength`
 
 
-def allegro_http(
-    settings: Settings,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    backoff_initial_s: float = 0.5,
-    backoff_max_s: float = 30.0,
-) -> MarketplaceHttp:
-    """The pooled HTTP client for Allegro, drawing from the app's rate budget (shared by every replica)."""
-    limiter = rate_budget(settings, "allegro", settings.allegro_client_id, settings.allegro_rate_per_second)
-    return settings_http(settings, base_url=settings.allegro_api_url, limiter=limiter, transport=transport,
-                         backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
+def allegro_http(settings: Settings, **options: Any) -> MarketplaceHttp:
+    """The pooled HTTP client for Allegro (Allegro meters per Client ID); `options` are `settings_http`'s."""
+    return app_http(settings, "allegro", base_url=settings.allegro_api_url, app_key=settings.allegro_client_id,
+                    rate_per_second=settings.allegro_rate_per_second, **options)
 
 
-class AllegroClient(HttpOwner):
-    """`OrderSource` for one Allegro seller. Use as an async context manager, or call `aclose()`."""
+class AllegroClient(HttpOwner, OrderSource, FetchOrder, RecentlyUpdatedOrders):
+    """One Allegro seller: the core, fetching one checkout form, and the sweep beside the event journal.
+    Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "allegro"
+    _refused_token = "Allegro refused a freshly refreshed token"
 
-    def __init__(
-        self,
-        settings: Settings,
-        token_provider: TokenProvider,
-        *,
-        shop_id: str | None = None,
-        http: MarketplaceHttp | None = None,
-    ) -> None:
-        self._settings = settings
-        self._token_provider = token_provider
-        self._shop_id = shop_id
-        self._use_http(http, lambda: allegro_http(settings))
+    def __init__(self, settings: Settings, token_provider: TokenProvider, *, shop_id: str | None = None,
+                 http: MarketplaceHttp | None = None) -> None:
+        super().__init__(settings, token_provider, shop_id=shop_id, http=http)
         self._carriers: CarrierDirectory | None = None
 
+    def _new_http(self, settings: Settings, shop_id: str | None) -> MarketplaceHttp:
+        return allegro_http(settings)
 
     # --- the connection's account -------------------------------------------------------------------
 
@@ -378,25 +358,15 @@ class AllegroClient(HttpOwner):
     # --- transport ----------------------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        """One API call with our headers → its JSON object ({} for 204); a 401 forces one refresh and one more try."""
-        response = await self._send(method, path, await self._token_provider(False), **kwargs)
-        if response.status_code == 401:
-            response = await self._send(method, path, await self._token_provider(True), **kwargs)
-            if response.status_code == 401:
-                raise AuthorizationLost(f"Allegro refused a freshly refreshed token: {error_reason(response)}")
-        if response.status_code == 204:
-            return {}
-        body = json_body(response)
-        if not isinstance(body, dict):
-            # A proxy or maintenance page, not Allegro's API: worth trying again later.
-            raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without a JSON object")
-        return body
+        """One API call with our headers → its JSON object ({} for 204)."""
+        response = await self._authorized(method, path, **kwargs)
+        return {} if response.status_code == 204 else json_object(response, method, path)
 
-    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+    def _auth_headers(self, token: str, *, with_body: bool) -> dict[str, str]:
         headers = {"authorization": f"Bearer {token}", "accept": MEDIA_TYPE}
-        if kwargs.get("json_body") is not None:
+        if with_body:
             headers["content-type"] = MEDIA_TYPE
-        return await self._http.request(method, path, headers=headers, **kwargs)
+        return headers
 
 
 def _checkout_form_id(external_id: str) -> str:

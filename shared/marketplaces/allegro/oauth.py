@@ -21,10 +21,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from shared.marketplaces.oauth import TokenSet, consent_url, new_pkce_pair, token_request
+from shared.marketplaces.oauth import OAuthApp, PkceGrant, TokenSet, new_pkce_pair
 from shared.settings import Settings
 
-__all__ = ["REFRESH_GRACE", "SCOPES", "TokenSet", "authorization_url", "exchange_code", "new_pkce_pair", "refresh"]
+__all__ = ["REFRESH_GRACE", "SCOPES", "AllegroGrant", "TokenSet", "authorization_url", "exchange_code",
+           "new_pkce_pair", "refresh"]
 
 # The least the integration needs (allegro.md §1): orders in and out, offers and stock, shipping rates, /me.
 SCOPES = (
@@ -35,35 +36,29 @@ SCOPES = (
 REFRESH_GRACE = timedelta(seconds=50)
 
 
-def authorization_url(settings: Settings, *, state: str, code_challenge: str, redirect_uri: str) -> str:
-    """Where to send the merchant to approve our app (allegro.pl's consent page)."""
-    return consent_url(settings.allegro_authorize_url, {
-        "response_type": "code",
-        "client_id": settings.allegro_client_id,
-        "redirect_uri": redirect_uri,
-        "scope": SCOPES,
-        "state": state,
-        "code_challenge": code_challenge,
-        "code_challenge_method": "S256",
-        "prompt": "confirm",  # show the consent page even to a seller already logged in elsewhere
-    })
+class AllegroGrant(PkceGrant):
+    """Allegro's consent page and token endpoint: HTTP Basic client authentication, rotating refresh tokens."""
+
+    name = "Allegro"
+
+    @classmethod
+    def app(cls, settings: Settings) -> OAuthApp:
+        return OAuthApp(
+            authorize_url=settings.allegro_authorize_url, token_url=settings.allegro_token_url,
+            client_id=settings.allegro_client_id, scope=SCOPES,
+            client_secret=settings.allegro_client_secret.get_secret_value(),
+            # show the consent page even to a seller already logged in elsewhere
+            consent_extras={"prompt": "confirm"},
+        )
+
+    @classmethod
+    async def refresh(cls, settings: Settings, refresh_token: str, *, http: httpx.AsyncClient | None = None) -> TokenSet:
+        """A new pair, and until when the refresh token just used still works (`REFRESH_GRACE`)."""
+        requested_at = datetime.now(UTC)
+        tokens = await super().refresh(settings, refresh_token, http=http)
+        return replace(tokens, previous_refresh_valid_until=requested_at + REFRESH_GRACE)
 
 
-async def exchange_code(settings: Settings, *, code: str, code_verifier: str, redirect_uri: str,
-                        http: httpx.AsyncClient | None = None) -> TokenSet:
-    """Redeem the callback's `code` (with the PKCE verifier and the same redirect_uri) for tokens."""
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": code_verifier}
-    return await _token_request(settings, form, http)
-
-
-async def refresh(settings: Settings, refresh_token: str, *, http: httpx.AsyncClient | None = None) -> TokenSet:
-    """Trade a refresh token for a new pair; `AuthorizationLost` when the grant is gone."""
-    requested_at = datetime.now(UTC)
-    tokens = await _token_request(settings, {"grant_type": "refresh_token", "refresh_token": refresh_token}, http)
-    return replace(tokens, previous_refresh_valid_until=requested_at + REFRESH_GRACE)
-
-
-async def _token_request(settings: Settings, form: dict[str, str], http: httpx.AsyncClient | None) -> TokenSet:
-    auth = httpx.BasicAuth(settings.allegro_client_id, settings.allegro_client_secret.get_secret_value())
-    return await token_request("Allegro", settings.allegro_token_url, form, timeout_s=settings.marketplace_timeout_s,
-                               auth=auth, http=http)
+authorization_url = AllegroGrant.authorization_url
+exchange_code = AllegroGrant.exchange_code
+refresh = AllegroGrant.refresh

@@ -1,8 +1,8 @@
 """BigCommerce REST (Orders V2, Webhooks V3) over HTTP for one connection (one store).
 
-Every call carries `X-Auth-Token` from the `TokenProvider`. BigCommerce tokens do not expire, so a
-401 gets one forced `token_provider(True)` (auth may have a newer token after a reconnect) and one
-more try; a second 401 means the API account is gone: `AuthorizationLost`.
+Every call carries `X-Auth-Token` from the `TokenProvider`. BigCommerce tokens do not expire, but a
+401 still gets one forced `token_provider(True)` (auth may have a newer token after a reconnect) and
+one more try (`HttpOwner._authorized`); a second 401 means the API account is gone: `AuthorizationLost`.
 V2 collections are bare JSON arrays and an empty one is HTTP 204 without a body. Orders are read with
 `include=consignments.line_items&consignment_structure=object`, which embeds their products and
 shipping addresses (otherwise links, two more calls per order): a page of 250 orders is one call.
@@ -17,13 +17,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from shared.events.payloads import Marketplace
 from shared.marketplaces.base import (
-    AuthorizationLost,
     MarketplaceOrder,
     OrderPage,
+    OrderSource,
+    OrderWebhooks,
     RejectedByMarketplace,
     RejectedOrder,
     ShopInfo,
@@ -36,7 +35,7 @@ from shared.marketplaces.base import (
 from shared.marketplaces.bigcommerce import mapper
 from shared.marketplaces.bigcommerce.quota import bigcommerce_http
 from shared.marketplaces.bigcommerce.webhooks import ORDER_SCOPES, SECRET_HEADER
-from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, error_reason
+from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown
 from shared.settings import Settings
 
 PAGE_SIZE = 250  # the largest `limit` BigCommerce accepts on V2 collections
@@ -48,10 +47,12 @@ _KEYSET_STEP_BACK = timedelta(seconds=1)
 WITH_LINES_AND_ADDRESSES = {"include": "consignments.line_items", "consignment_structure": "object"}
 
 
-class BigCommerceClient(HttpOwner):
-    """`OrderSource` for one BigCommerce store. Use as an async context manager, or call `aclose()`."""
+class BigCommerceClient(HttpOwner, OrderSource, OrderWebhooks):
+    """One BigCommerce store: the core plus order webhooks (and so fetching one order).
+    Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "bigcommerce"
+    _refused_token = "BigCommerce refused the store's access token"
 
     def __init__(
         self,
@@ -64,12 +65,13 @@ class BigCommerceClient(HttpOwner):
     ) -> None:
         if not shop_id:
             raise ValueError("shop_id (the store hash) is required: a BigCommerce token does not name its store")
-        self._settings = settings
-        self._token_provider = token_provider
+        super().__init__(settings, token_provider, shop_id=shop_id, http=http)
         self.store_hash = shop_id
-        self._use_http(http, lambda: bigcommerce_http(settings, shop_id))
         self._page_size = page_size or settings.bigcommerce_page_size
 
+    def _new_http(self, settings: Settings, shop_id: str | None) -> MarketplaceHttp:
+        assert shop_id is not None  # checked in __init__
+        return bigcommerce_http(settings, shop_id)
 
     # --- the connection's store ---------------------------------------------------------------------
 
@@ -338,12 +340,8 @@ class BigCommerceClient(HttpOwner):
             page += 1
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call → its JSON (None for 204); a 401 asks auth for the token once more, then gives up."""
-        response = await self._send(method, path, await self._token_provider(False), **kwargs)
-        if response.status_code == 401:
-            response = await self._send(method, path, await self._token_provider(True), **kwargs)
-            if response.status_code == 401:
-                raise AuthorizationLost(f"BigCommerce refused the store's access token: {error_reason(response)}")
+        """One API call → its JSON (None for 204)."""
+        response = await self._authorized(method, path, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -352,11 +350,11 @@ class BigCommerceClient(HttpOwner):
             # A proxy or maintenance page, not BigCommerce's API: worth trying again later.
             raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without JSON") from None
 
-    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+    def _auth_headers(self, token: str, *, with_body: bool) -> dict[str, str]:
         headers = {"X-Auth-Token": token, "Accept": "application/json"}
-        if kwargs.get("json_body") is not None:
+        if with_body:
             headers["Content-Type"] = "application/json"
-        return await self._http.request(method, path, headers=headers, **kwargs)
+        return headers
 
 
 def _order_id(external_id: str) -> int:

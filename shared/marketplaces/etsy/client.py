@@ -1,8 +1,8 @@
 """Etsy Open API v3 over HTTP for one connection (one shop): orders in, tracking out.
 
 Every call carries `x-api-key: {keystring}:{shared_secret}` (Etsy rejects the bare keystring since
-February 2026) and the connection's bearer token. A 401 gets one forced refresh through the
-`TokenProvider` and one more try; a second 401 means the merchant must reconnect.
+February 2026) and the connection's bearer token. A 401 gets one forced refresh and one more try
+(`HttpOwner._authorized`); a second 401 means the merchant must reconnect.
 Translation lives in `mapper`; rate limit and retries in `shared.marketplaces.http`.
 """
 
@@ -12,31 +12,21 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from shared.events.payloads import Marketplace
 from shared.marketplaces.base import (
-    AuthorizationLost,
+    FetchOrder,
     MarketplaceOrder,
     OrderPage,
+    OrderSource,
     RejectedByMarketplace,
     ShopInfo,
     SyncWindow,
     TokenProvider,
     TrackingPush,
     TrackingResult,
-    TransientMarketplaceError,
 )
 from shared.marketplaces.etsy import mapper
-from shared.marketplaces.http import (
-    HttpOwner,
-    MarketplaceHttp,
-    OutcomeUnknown,
-    error_reason,
-    json_body,
-    rate_budget,
-    settings_http,
-)
+from shared.marketplaces.http import HttpOwner, MarketplaceHttp, OutcomeUnknown, app_http, json_object
 from shared.settings import Settings
 
 API = "/v3/application"
@@ -44,38 +34,25 @@ PAGE_SIZE = 100  # getShopReceipts' maximum `limit`
 EARLIEST_TIMESTAMP = 946_684_800  # the spec's minimum for min_last_modified
 
 
-def etsy_http(
-    settings: Settings,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    backoff_initial_s: float = 0.5,
-    backoff_max_s: float = 30.0,
-) -> MarketplaceHttp:
-    """The pooled HTTP client for Etsy, drawing from the app's rate budget (shared by every replica)."""
-    limiter = rate_budget(settings, "etsy", settings.etsy_client_id, settings.etsy_rate_per_second)
-    return settings_http(settings, base_url=settings.etsy_api_url, limiter=limiter, transport=transport,
-                         backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
+def etsy_http(settings: Settings, **options: Any) -> MarketplaceHttp:
+    """The pooled HTTP client for Etsy (Etsy meters per app); `options` are `settings_http`'s."""
+    return app_http(settings, "etsy", base_url=settings.etsy_api_url, app_key=settings.etsy_client_id,
+                    rate_per_second=settings.etsy_rate_per_second, **options)
 
 
-class EtsyClient(HttpOwner):
-    """`OrderSource` for one Etsy shop. Use as an async context manager, or call `aclose()`."""
+class EtsyClient(HttpOwner, OrderSource, FetchOrder):
+    """One Etsy shop: the core plus fetching one receipt. Use as an async context manager, or call `aclose()`."""
 
     marketplace: Marketplace = "etsy"
+    _refused_token = "Etsy refused a freshly refreshed token"
 
-    def __init__(
-        self,
-        settings: Settings,
-        token_provider: TokenProvider,
-        *,
-        shop_id: str | None = None,
-        http: MarketplaceHttp | None = None,
-    ) -> None:
-        self._settings = settings
-        self._token_provider = token_provider
-        self._shop_id = shop_id
-        self._use_http(http, lambda: etsy_http(settings))
+    def __init__(self, settings: Settings, token_provider: TokenProvider, *, shop_id: str | None = None,
+                 http: MarketplaceHttp | None = None) -> None:
+        super().__init__(settings, token_provider, shop_id=shop_id, http=http)
         self._api_key = f"{settings.etsy_client_id}:{settings.etsy_client_secret.get_secret_value()}"
 
+    def _new_http(self, settings: Settings, shop_id: str | None) -> MarketplaceHttp:
+        return etsy_http(settings)
 
     # --- the connection's shop ----------------------------------------------------------------------
 
@@ -203,21 +180,11 @@ class EtsyClient(HttpOwner):
     # --- transport ----------------------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        """One API call with our headers → its JSON object; a 401 forces one refresh and one more try."""
-        response = await self._send(method, path, await self._token_provider(False), **kwargs)
-        if response.status_code == 401:
-            response = await self._send(method, path, await self._token_provider(True), **kwargs)
-            if response.status_code == 401:
-                raise AuthorizationLost(f"Etsy refused a freshly refreshed token: {error_reason(response)}")
-        body = json_body(response)
-        if not isinstance(body, dict):
-            # A proxy or maintenance page, not Etsy's API: worth trying again later.
-            raise TransientMarketplaceError(f"{method} {path} answered {response.status_code} without a JSON object")
-        return body
+        """One API call with our headers → its JSON object."""
+        return json_object(await self._authorized(method, path, **kwargs), method, path)
 
-    async def _send(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-        headers = {"x-api-key": self._api_key, "authorization": f"Bearer {token}"}
-        return await self._http.request(method, path, headers=headers, **kwargs)
+    def _auth_headers(self, token: str, *, with_body: bool) -> dict[str, str]:
+        return {"x-api-key": self._api_key, "authorization": f"Bearer {token}"}
 
 
 def _receipt_id(external_id: str) -> int:
