@@ -20,6 +20,7 @@ from services.fulfilment.schemas import ShipmentIn
 from shared.events import make_event
 from shared.events.payloads import ShipmentBooked
 from shared.messaging.outbox import add_event
+from shared.statuses import ShipmentStatus
 from shared.web.identity import Identity
 from shared.web.problems import Problem
 
@@ -50,7 +51,7 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
         async with session.begin_nested():
             await repo.insert_shipment(session, {
                 "id": shipment_id, "order_id": order_id, "merchant_id": order.merchant_id, "carrier": body.carrier,
-                "tracking_number": body.tracking_number, "lines": lines, "note": body.note, "status": "pending",
+                "tracking_number": body.tracking_number, "lines": lines, "note": body.note, "status": ShipmentStatus.PENDING,
                 "idempotency_key": idempotency_key, "idempotency_fingerprint": fingerprint if idempotency_key else None,
                 "last_error": None, "version": 1})
     except IntegrityError:  # the same Idempotency-Key raced us (from a booking of another order: ours is locked)
