@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -27,9 +27,8 @@ from pydantic import BaseModel, ConfigDict
 from shared.marketplaces.base import AuthorizationLost, TokenProvider, TransientMarketplaceError
 from shared.marketplaces.http import RateLimited, retry_after_seconds
 from shared.settings import Settings
+from shared.statuses import ConnectionStatus
 from shared.web.internal import InternalClient
-
-ConnectionStatus = Literal["pending", "active", "needs_attention", "needs_reauth", "disconnected"]
 
 # A kept token is handed out until this long before it expires, so it is still good for the call it is wanted for.
 TOKEN_MARGIN = timedelta(seconds=60)
@@ -68,7 +67,7 @@ class Connection(BaseModel):
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
+        return self.status == ConnectionStatus.ACTIVE
 
     def require_active(self) -> Connection:
         """This connection, or ConnectionInactive naming its status."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from shared.db.types import StatusText
+from shared.statuses import ConnectionStatus
+
 metadata = sa.MetaData()
 
 merchants = sa.Table(
@@ -46,15 +49,13 @@ signing_keys = sa.Table(
     sa.Column("retired_at", sa.DateTime(timezone=True)),
 )
 
-CONNECTION_STATUSES = ("pending", "active", "needs_attention", "needs_reauth", "disconnected")
-
 connections = sa.Table(
     "connections",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("merchant_id", UUID(as_uuid=True), sa.ForeignKey("merchants.id"), nullable=False),
     sa.Column("marketplace", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status", StatusText(ConnectionStatus), nullable=False),
     sa.Column("shop_id", sa.Text, comment="the marketplace's shop id, known once authorized"),
     sa.Column("shop_name", sa.Text),
     sa.Column("status_reason", sa.Text, comment="why the connection is in its status, for the merchant"),
@@ -68,7 +69,7 @@ connections = sa.Table(
     sa.Column("missing_scopes", ARRAY(sa.Text), comment="…and what it lacks for the integration"),
     sa.Column("version", sa.Integer, nullable=False, server_default="0",
               comment="bumped with every connection.* event, which carries it as aggregateversion"),
-    sa.CheckConstraint("status IN ('pending', 'active', 'needs_attention', 'needs_reauth', 'disconnected')",
+    sa.CheckConstraint(f"status IN ({', '.join(repr(status.value) for status in ConnectionStatus)})",
                        name="ck_connections_status"),
     sa.Index("ix_connections_created_at_id", "created_at", "id"),
     sa.Index("ix_connections_merchant_id_created_at_id", "merchant_id", "created_at", "id"),

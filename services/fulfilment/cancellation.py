@@ -17,6 +17,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment import repository as repo
+from services.fulfilment.rules import cancellation_refusal
 from shared.marketplaces.base import AuthorizationLost, RejectedByMarketplace, TransientMarketplaceError
 from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.http import retry_after_header
@@ -32,9 +33,10 @@ async def cancel_order(session: AsyncSession, settings: Settings, auth: Internal
     order = await repo.get_order(session, order_id, identity.merchant_id, for_update=True)
     if order is None:
         raise Problem(404, f"order {order_id} not found", type_="not-found")
-    if order.status == "cancelled":
+    refusal = cancellation_refusal(order.status, await repo.has_shipments(session, order_id))
+    if refusal == "already_cancelled":
         return
-    if await repo.has_shipments(session, order_id):
+    if refusal == "has_shipments":
         raise Problem(409, "the order has shipments: it can no longer be cancelled", type_="order-shipped")
     connection = await auth.request("GET", f"/internal/connections/{order.connection_id}")
     if connection.status_code != 200 or connection.json()["status"] != "active":

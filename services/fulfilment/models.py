@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from shared.db.types import StatusText
+from shared.statuses import OrderStatus, ShipmentStatus
+
 metadata = sa.MetaData()
 
 orders = sa.Table(
@@ -14,7 +17,7 @@ orders = sa.Table(
     sa.Column("connection_id", UUID(as_uuid=True), nullable=False),
     sa.Column("marketplace", sa.Text, nullable=False),
     sa.Column("external_id", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status", StatusText(OrderStatus), nullable=False),
     sa.Column("lines", JSONB, nullable=False, comment="[{external_id, quantity}] to validate partial shipments"),
     sa.Column("version", sa.Integer, nullable=False, server_default="0",
               comment="aggregateversion of the last order event applied"),
@@ -31,7 +34,7 @@ shipments = sa.Table(
     sa.Column("tracking_number", sa.Text, nullable=False),
     sa.Column("lines", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Column("note", sa.Text, comment="for the buyer, sent with the tracking where the marketplace takes one"),
-    sa.Column("status", sa.Text, nullable=False, comment="pending | pushed | failed"),
+    sa.Column("status", StatusText(ShipmentStatus), nullable=False, comment="pending | pushed | failed"),
     sa.Column("push_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("last_error", sa.Text),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment.models import orders, shipments
 from shared.db.versions import is_newer, next_version
+from shared.statuses import OrderStatus, ShipmentStatus
 
 _insert_order = insert(orders)
 # Newer versions only, and cancelled stays cancelled: the orders service never moves an order out of it, and
@@ -22,7 +23,7 @@ _UPSERT_ORDER = _insert_order.on_conflict_do_update(
     set_={"lines": sa.case((sa.func.jsonb_array_length(orders.c.lines) == 0, _insert_order.excluded.lines),
                            else_=orders.c.lines),
           "version": _insert_order.excluded.version,
-          "status": sa.case((orders.c.status == "cancelled", orders.c.status), else_=_insert_order.excluded.status),
+          "status": sa.case((orders.c.status == OrderStatus.CANCELLED, orders.c.status), else_=_insert_order.excluded.status),
           "updated_at": sa.func.now()},
     where=is_newer(orders.c.version, _insert_order.excluded.version))
 
@@ -41,13 +42,13 @@ async def upsert_orders(session: AsyncSession, rows: list[dict]) -> None:
 async def record_cancellation(session: AsyncSession, values: dict, version: int) -> None:
     """Cancelled whatever came before; an order not seen yet gets a row with no lines, so the `order.paid`
     that arrives after its cancellation finds a newer version and cannot make it shippable."""
-    stmt = insert(orders).values(**values, status="cancelled", lines=[], version=version)
+    stmt = insert(orders).values(**values, status=OrderStatus.CANCELLED, lines=[], version=version)
     await session.execute(stmt.on_conflict_do_update(index_elements=["order_id"], set_={
-        "status": "cancelled", "version": sa.func.greatest(orders.c.version, stmt.excluded.version),
+        "status": OrderStatus.CANCELLED, "version": sa.func.greatest(orders.c.version, stmt.excluded.version),
         "updated_at": sa.func.now()}))
 
 
-async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: str) -> None:
+async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: OrderStatus) -> None:
     await session.execute(orders.update().where(orders.c.order_id == order_id)
                           .values(status=status, updated_at=sa.func.now()))
 
@@ -82,7 +83,7 @@ async def get_shipment(session: AsyncSession, shipment_id: uuid.UUID, merchant_i
 async def has_shipments(session: AsyncSession, order_id: uuid.UUID) -> bool:
     """Any non-failed shipment, whole-order ones (no lines) included."""
     return (await session.execute(sa.select(sa.exists().where(
-        shipments.c.order_id == order_id, shipments.c.status != "failed")))).scalar_one()
+        shipments.c.order_id == order_id, shipments.c.status != ShipmentStatus.FAILED)))).scalar_one()
 
 
 async def next_shipment_version(session: AsyncSession, shipment_id: uuid.UUID) -> int:
@@ -93,7 +94,7 @@ async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID, ordered
     """Per order line, the quantity already in non-failed shipments; a shipment with empty `lines` shipped
     everything that was left (`ordered`: each line's quantity)."""
     rows = (await session.execute(sa.select(shipments.c.lines).where(
-        shipments.c.order_id == order_id, shipments.c.status != "failed"))).scalars()
+        shipments.c.order_id == order_id, shipments.c.status != ShipmentStatus.FAILED))).scalars()
     shipped: dict[str, int] = {}
     for lines in rows:
         if not lines:
@@ -105,7 +106,8 @@ async def shipped_quantities(session: AsyncSession, order_id: uuid.UUID, ordered
 
 async def claim_due_pushes(session: AsyncSession, *, lease_s: float, limit: int) -> list:
     """Pending shipments whose push is due, leased so a crashed pusher's work comes back after `lease_s`."""
-    due = (sa.select(shipments.c.id).where(shipments.c.status == "pending", shipments.c.next_attempt_at <= sa.func.now())
+    due = (sa.select(shipments.c.id)
+           .where(shipments.c.status == ShipmentStatus.PENDING, shipments.c.next_attempt_at <= sa.func.now())
            .order_by(shipments.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)).scalar_subquery()
     claimed = await session.execute(
         shipments.update().where(shipments.c.id.in_(due))
@@ -119,7 +121,7 @@ async def claim_due_pushes(session: AsyncSession, *, lease_s: float, limit: int)
 async def renew_push_lease(session: AsyncSession, shipment_id: uuid.UUID, *, lease_s: float) -> bool:
     """Extend the lease of a push still running; False if the shipment is no longer pending."""
     renewed = await session.execute(
-        shipments.update().where(shipments.c.id == shipment_id, shipments.c.status == "pending")
+        shipments.update().where(shipments.c.id == shipment_id, shipments.c.status == ShipmentStatus.PENDING)
         .values(next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, lease_s))
         .returning(shipments.c.id))
     return renewed.first() is not None

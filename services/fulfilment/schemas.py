@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events.payloads import ShipmentLine
+from shared.statuses import ShipmentStatus
 
 
 class ShipmentIn(BaseModel):
@@ -37,7 +38,7 @@ class ShipmentOut(BaseModel):
     tracking_number: str
     lines: list[ShipmentLine]
     note: str | None
-    status: str
+    status: ShipmentStatus
     push_attempts: int
     last_error: str | None
     failure_reason: str | None

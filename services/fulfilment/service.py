@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment import repository as repo
+from services.fulfilment.rules import can_book, line_error
 from services.fulfilment.schemas import ShipmentIn
 from shared.events import make_event
 from shared.events.payloads import ShipmentBooked
 from shared.messaging.outbox import add_event
+from shared.statuses import ShipmentStatus
 from shared.web.identity import Identity
 from shared.web.problems import Problem
 
@@ -37,10 +39,11 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
         existing = await repo.shipment_by_idempotency_key(session, order.merchant_id, idempotency_key)
         if existing is not None:
             return _same_request(existing, order_id, fingerprint), False
-    if order.status == "cancelled":
+    if not can_book(order.status):
         raise Problem(409, "the order is cancelled and cannot be shipped", type_="order-cancelled")
     ordered = {line["external_id"]: line["quantity"] for line in order.lines}
-    _check_lines(ordered, body, await repo.shipped_quantities(session, order_id, ordered))
+    if error := line_error(ordered, body.lines, await repo.shipped_quantities(session, order_id, ordered)):
+        _invalid(*error)
 
     shipment_id = uuid.uuid4()
     lines = [line.model_dump() for line in body.lines]
@@ -48,7 +51,7 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
         async with session.begin_nested():
             await repo.insert_shipment(session, {
                 "id": shipment_id, "order_id": order_id, "merchant_id": order.merchant_id, "carrier": body.carrier,
-                "tracking_number": body.tracking_number, "lines": lines, "note": body.note, "status": "pending",
+                "tracking_number": body.tracking_number, "lines": lines, "note": body.note, "status": ShipmentStatus.PENDING,
                 "idempotency_key": idempotency_key, "idempotency_fingerprint": fingerprint if idempotency_key else None,
                 "last_error": None, "version": 1})
     except IntegrityError:  # the same Idempotency-Key raced us (from a booking of another order: ours is locked)
@@ -81,24 +84,6 @@ def _same_request(existing, order_id: uuid.UUID, fingerprint: str):
         raise Problem(422, f"Idempotency-Key: {message}", type_="idempotency-key-reused",
                       errors=[{"field": "Idempotency-Key", "location": "header", "message": message}])
     return existing
-
-
-def _check_lines(ordered: dict[str, int], body: ShipmentIn, shipped: dict[str, int]) -> None:
-    """Every line named exists, and per line the request's quantities together fit in what is left.
-
-    A whole-order shipment (no `lines`) is not checked: it ships whatever is left, and a marketplace may
-    take a second tracking number for the same parcel set (Etsy does)."""
-    requested: dict[str, int] = {}
-    for i, line in enumerate(body.lines):
-        line_id = line.order_line_external_id
-        if line_id not in ordered:
-            _invalid(f"lines.{i}.order_line_external_id", "no such line on this order")
-        requested[line_id] = requested.get(line_id, 0) + line.quantity
-        left = ordered[line_id] - shipped.get(line_id, 0)
-        if requested[line_id] > left:
-            earlier = requested[line_id] - line.quantity
-            _invalid(f"lines.{i}.quantity", f"only {left} left to ship of line {line_id}"
-                     + (f", {earlier} of them already in earlier lines of this request" if earlier else ""))
 
 
 def _invalid(field: str, message: str):

@@ -14,6 +14,7 @@ from services.orders import webhooks
 from services.orders.ingest import mark_cancelled
 from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from shared.events.payloads import OrderLine
+from shared.statuses import OrderStatus
 from shared.web.identity import Identity, require_scope
 from shared.web.internal import INTERNAL_SCOPE
 from shared.web.iso_time import IsoDatetime
@@ -45,7 +46,7 @@ async def list_orders(
     identity: Identity = Depends(require_scope("orders:read")),
     session: AsyncSession = Depends(db_session),
     connection_id: uuid.UUID | None = None,
-    status_: str | None = Query(None, alias="status", pattern="^(paid|shipped|cancelled)$"),
+    status_: OrderStatus | None = Query(None, alias="status"),
     updated_since: IsoDatetime | None = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),

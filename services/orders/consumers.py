@@ -16,6 +16,7 @@ from shared.events.payloads import (
     OrderUpdated,
     ShipmentBooked,
 )
+from shared.statuses import ConnectionStatus, OrderShipmentStatus, OrderStatus
 
 
 async def connection_connected(session: AsyncSession, event: CloudEvent, payload: ConnectionConnected) -> None:
@@ -23,20 +24,20 @@ async def connection_connected(session: AsyncSession, event: CloudEvent, payload
     newer event came first."""
     await repo.apply_connection_event(session, {
         "id": payload.connection_id, "merchant_id": payload.merchant_id, "marketplace": payload.marketplace,
-        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": "active",
+        "shop_id": payload.shop_id, "shop_name": payload.shop_name, "status": ConnectionStatus.ACTIVE,
         "connected_at": payload.connected_at or event.time}, event.aggregate_version)
 
 
 async def connection_disconnected(session: AsyncSession, event: CloudEvent, payload: ConnectionDisconnected) -> None:
     """Syncing stops; the orders already downloaded stay. Remembered even when it overtakes `connected`."""
-    await repo.apply_connection_event(session, _connection(payload, "disconnected"), event.aggregate_version)
+    await repo.apply_connection_event(session, _connection(payload, ConnectionStatus.DISCONNECTED), event.aggregate_version)
 
 
 async def connection_needs_reauth(session: AsyncSession, event: CloudEvent, payload: ConnectionNeedsReauth) -> None:
-    await repo.apply_connection_event(session, _connection(payload, "needs_reauth"), event.aggregate_version)
+    await repo.apply_connection_event(session, _connection(payload, ConnectionStatus.NEEDS_REAUTH), event.aggregate_version)
 
 
-def _connection(payload: ConnectionDisconnected | ConnectionNeedsReauth, status: str) -> dict:
+def _connection(payload: ConnectionDisconnected | ConnectionNeedsReauth, status: ConnectionStatus) -> dict:
     return {"id": payload.connection_id, "merchant_id": payload.merchant_id, "marketplace": payload.marketplace,
             "status": status}
 
@@ -45,7 +46,7 @@ async def shipment_booked(session: AsyncSession, event: CloudEvent, payload: Shi
     if await repo.get_order(session, payload.order_id, None) is not None:
         await repo.apply_shipment_event(session, {
             "shipment_id": payload.shipment_id, "order_id": payload.order_id, "carrier": payload.carrier,
-            "tracking_number": payload.tracking_number, "status": "booked"}, event.aggregate_version)
+            "tracking_number": payload.tracking_number, "status": OrderShipmentStatus.BOOKED}, event.aggregate_version)
 
 
 async def order_fulfilled(session: AsyncSession, event: CloudEvent, payload: OrderFulfilled) -> None:
@@ -54,10 +55,10 @@ async def order_fulfilled(session: AsyncSession, event: CloudEvent, payload: Ord
     if row is None:
         return
     await repo.apply_shipment_event(session, {"shipment_id": payload.shipment_id, "order_id": payload.order_id,
-                                              "status": "confirmed"}, event.aggregate_version)
-    if not payload.fully_shipped or row.status != "paid":
+                                              "status": OrderShipmentStatus.CONFIRMED}, event.aggregate_version)
+    if not payload.fully_shipped or row.status != OrderStatus.PAID:
         return
-    await repo.update_order(session, row.id, {"status": "shipped"}, None)
+    await repo.update_order(session, row.id, {"status": OrderStatus.SHIPPED}, None)
     row = await repo.get_order(session, row.id, None)
     lines = (await repo.lines_of(session, [row.id]))[row.id]
     await stage(session, row, snapshot(row, lines, OrderUpdated))

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
 from services.orders.events import stage
-from services.orders.snapshots import line_values, new_order_id, next_status, order_values, snapshot
+from services.orders.rules import change_on_resight, first_status
+from services.orders.snapshots import line_values, new_order_id, order_values, snapshot
 from shared.events.payloads import (
     CustomerRegistered,
     OrderCancelled,
@@ -52,17 +53,13 @@ async def ingest_order(session: AsyncSession, connection, order: MarketplaceOrde
     existing = await repo.order_by_external_id(session, connection.id, order.external_id)
     if existing is None:
         return await _create(session, connection, order, policy)
-    if policy.archive:
-        return "unchanged"  # an archive import never rewrites what the live sync already keeps current
-    if order.updated_at < existing.marketplace_updated_at:
-        return "stale"
-    status = next_status(existing.status, order.state)
     values = order_values(order)
-    if status == existing.status and values["content_hash"] == existing.content_hash:
-        return "unchanged"
+    change, status = change_on_resight(existing, order, values["content_hash"], archive=policy.archive)
+    if change in ("unchanged", "stale"):
+        return change
     await repo.update_order(session, existing.id, {**values, "status": status}, line_values(order))
     row = await repo.get_order(session, existing.id, None)
-    if status == "cancelled" and existing.status != "cancelled":
+    if change == "cancelled":
         await stage(session, row, OrderCancelled(
             order_id=row.id, merchant_id=row.merchant_id, connection_id=row.connection_id,
             marketplace=row.marketplace, external_id=row.external_id, reason=order.marketplace_status or None))
@@ -72,7 +69,7 @@ async def ingest_order(session: AsyncSession, connection, order: MarketplaceOrde
 
 
 async def _create(session: AsyncSession, connection, order: MarketplaceOrder, policy: IngestPolicy) -> Outcome:
-    status = _archive_status(order.state) if policy.archive else next_status(None, order.state)
+    status = first_status(order.state, archive=policy.archive)
     if status is None:
         return "skipped"  # never seen paid: unpaid, or shipped/cancelled before we ever saw it
     values = {"id": new_order_id(), "merchant_id": connection.merchant_id, "connection_id": connection.id,
@@ -109,12 +106,6 @@ async def mark_cancelled(session: AsyncSession, order_id, reason: str | None) ->
         order_id=row.id, merchant_id=row.merchant_id, connection_id=row.connection_id,
         marketplace=row.marketplace, external_id=row.external_id, reason=reason))
     return True
-
-
-def _archive_status(state: str) -> str | None:
-    """An archive import brings history: orders already shipped. Paid-and-unshipped ones are live work
-    that shipping platforms must see as `order.paid`, so the live pass imports those."""
-    return "shipped" if state == "shipped" else None
 
 
 async def _snapshot(session: AsyncSession, row, model, **extra):

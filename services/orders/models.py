@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from shared.db.types import StatusText
+from shared.statuses import ConnectionStatus, OrderShipmentStatus, OrderStatus
+
 metadata = sa.MetaData()
 
 connections = sa.Table(
@@ -14,7 +17,8 @@ connections = sa.Table(
     sa.Column("marketplace", sa.Text, nullable=False),
     sa.Column("shop_id", sa.Text),
     sa.Column("shop_name", sa.Text),
-    sa.Column("status", sa.Text, nullable=False, comment="active | needs_reauth | disconnected (from auth's events)"),
+    sa.Column("status", StatusText(ConnectionStatus), nullable=False,
+              comment="active | needs_reauth | disconnected (from auth's events)"),
     sa.Column("version", sa.Integer, nullable=False, server_default="0",
               comment="aggregateversion of the last connection.* event applied"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
@@ -48,7 +52,7 @@ orders = sa.Table(
     sa.Column("connection_id", UUID(as_uuid=True), nullable=False),
     sa.Column("marketplace", sa.Text, nullable=False),
     sa.Column("external_id", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False, comment="paid | shipped | cancelled"),
+    sa.Column("status", StatusText(OrderStatus), nullable=False, comment="paid | shipped | cancelled"),
     sa.Column("marketplace_status", sa.Text, nullable=False, server_default=""),
     sa.Column("buyer", JSONB, nullable=False),
     sa.Column("shipping_address", JSONB, nullable=False),
@@ -86,7 +90,7 @@ order_shipments = sa.Table(
     sa.Column("order_id", UUID(as_uuid=True), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
     sa.Column("carrier", sa.Text, comment="null until shipment.booked arrives (order.fulfilled can overtake it)"),
     sa.Column("tracking_number", sa.Text),
-    sa.Column("status", sa.Text, nullable=False, comment="booked | confirmed"),
+    sa.Column("status", StatusText(OrderShipmentStatus), nullable=False, comment="booked | confirmed"),
     sa.Column("version", sa.Integer, nullable=False, server_default="0",
               comment="aggregateversion of the last shipment event applied"),
     sa.Column("booked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.orders.models import connections, customers, order_lines, order_shipments, orders, rejected_payloads, sync_states
 from shared.db.locks import advisory_key, advisory_lock_held
 from shared.db.versions import is_newer
+from shared.statuses import ConnectionStatus, OrderStatus
 
 
 async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
@@ -78,7 +79,7 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uui
 
 
 async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, connection_id: uuid.UUID | None,
-                      status: str | None, updated_since: datetime | None, after: tuple[datetime, uuid.UUID] | None,
+                      status: OrderStatus | None, updated_since: datetime | None, after: tuple[datetime, uuid.UUID] | None,
                       limit: int) -> list:
     """Keyset pagination on (updated_at, id): stable while orders keep changing."""
     query = sa.select(orders)
@@ -117,7 +118,7 @@ async def apply_connection_event(session: AsyncSession, values: dict, version: i
     connected again gets a new connection), so nothing moves a connection out of it here either.
     """
     stmt = insert(connections).values(**values, version=version)
-    status = sa.case((connections.c.status == "disconnected", connections.c.status), else_=stmt.excluded.status)
+    status = sa.case((connections.c.status == ConnectionStatus.DISCONNECTED, connections.c.status), else_=stmt.excluded.status)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=["id"],
         set_={**{k: stmt.excluded[k] for k in values if k not in ("id", "status")},
@@ -150,7 +151,7 @@ async def due_connections(session: AsyncSession, *, limit: int) -> list:
     return list((await session.execute(
         sa.select(sync_states.c.connection_id)
         .join(connections, connections.c.id == sync_states.c.connection_id)
-        .where(connections.c.status == "active", sync_states.c.next_run_at <= sa.func.now())
+        .where(connections.c.status == ConnectionStatus.ACTIVE, sync_states.c.next_run_at <= sa.func.now())
         .order_by(sync_states.c.next_run_at).limit(limit)
     )).scalars())
 

@@ -9,13 +9,14 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from shared.events.payloads import Address, Buyer, OrderLine
+from shared.statuses import ConnectionStatus, OrderShipmentStatus, OrderStatus
 
 
 class ShipmentSummary(BaseModel):
     shipment_id: uuid.UUID
     carrier: str
     tracking_number: str
-    status: str
+    status: OrderShipmentStatus
     booked_at: datetime
 
 
@@ -25,7 +26,7 @@ class OrderOut(BaseModel):
     connection_id: uuid.UUID
     marketplace: str
     external_id: str
-    status: str
+    status: OrderStatus
     marketplace_status: str
     buyer: Buyer
     shipping_address: Address
@@ -48,7 +49,7 @@ class OrderPage(BaseModel):
 
 class SyncStatus(BaseModel):
     connection_id: uuid.UUID
-    connection_status: str
+    connection_status: ConnectionStatus
     cursor: str | None
     running: bool = Field(description="a replica is syncing this connection now")
     last_started_at: datetime | None

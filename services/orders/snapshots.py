@@ -59,16 +59,5 @@ def snapshot(row, lines, model: type[OrderSnapshot] = OrderSnapshot, **extra) ->
     )
 
 
-def next_status(current: str | None, reported: str) -> str | None:
-    """Our status after the marketplace reports `reported`; None = do not import (not a paid order)."""
-    if reported == "cancelled":
-        return "cancelled" if current else None
-    if reported == "shipped":
-        return "shipped" if current else None
-    if reported == "paid":
-        return current if current in ("shipped", "cancelled") else "paid"
-    return current  # unpaid again (e.g. a payment reversal) changes nothing we already hold
-
-
 def new_order_id() -> uuid.UUID:
     return uuid.uuid4()

@@ -12,6 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from shared.statuses import OrderStatus
+
 Marketplace = Literal["etsy", "bigcommerce", "allegro"]
 
 
@@ -85,7 +87,7 @@ class OrderSnapshot(_Payload):
     connection_id: UUID
     marketplace: Marketplace
     external_id: str
-    status: str
+    status: OrderStatus
     buyer: Buyer
     shipping_address: Address
     billing_address: Address

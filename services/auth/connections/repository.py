@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.models import connection_settings_audit, connection_tokens, connections, oauth_states
 from services.auth.pagination import Cursor
+from shared.statuses import ConnectionStatus
 
 # --- connections ---
 
@@ -20,7 +21,7 @@ from services.auth.pagination import Cursor
 async def insert_connection(session: AsyncSession, *, id_: uuid.UUID, merchant_id: uuid.UUID,
                             marketplace: str) -> RowMapping:
     stmt = (sa.insert(connections)
-            .values(id=id_, merchant_id=merchant_id, marketplace=marketplace, status="pending")
+            .values(id=id_, merchant_id=merchant_id, marketplace=marketplace, status=ConnectionStatus.PENDING)
             .returning(*connections.c))
     return (await session.execute(stmt)).mappings().one()
 
@@ -38,7 +39,7 @@ async def live_connection_of_shop(session: AsyncSession, *, merchant_id: uuid.UU
     """The merchant's not-disconnected connection to this shop, locked (there is at most one)."""
     stmt = (sa.select(connections)
             .where(connections.c.merchant_id == merchant_id, connections.c.marketplace == marketplace,
-                   connections.c.shop_id == shop_id, connections.c.status != "disconnected")
+                   connections.c.shop_id == shop_id, connections.c.status != ConnectionStatus.DISCONNECTED)
             .with_for_update())
     return (await session.execute(stmt)).mappings().one_or_none()
 
@@ -125,7 +126,7 @@ async def delete_tokens(session: AsyncSession, connection_id: uuid.UUID) -> None
 async def note_pending_failure(session: AsyncSession, connection_id: uuid.UUID, reason: str) -> None:
     """Record why an authorization did not complete, on a connection that is still pending."""
     await session.execute(sa.update(connections)
-                          .where(connections.c.id == connection_id, connections.c.status == "pending")
+                          .where(connections.c.id == connection_id, connections.c.status == ConnectionStatus.PENDING)
                           .values(status_reason=reason, updated_at=sa.func.now()))
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.auth.connections.settings import ConnectionSettings, SettingsPatch
 from shared.events.payloads import Marketplace
-
-ConnectionStatus = Literal["pending", "active", "needs_attention", "needs_reauth", "disconnected"]
+from shared.statuses import ConnectionStatus
 
 
 class ApiCredentials(BaseModel):

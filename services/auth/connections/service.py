@@ -35,6 +35,7 @@ from shared.crypto import SecretBox
 from shared.marketplaces.base import AuthorizationLost, RejectedByMarketplace, TransientMarketplaceError
 from shared.marketplaces.http import RateLimited
 from shared.settings import Settings
+from shared.statuses import ConnectionStatus
 from shared.web.identity import Identity
 
 log = structlog.get_logger(__name__)
@@ -116,8 +117,8 @@ async def connect_with_credentials(session: AsyncSession, box: SecretBox, identi
     except RejectedByMarketplace as exc:
         raise MarketplaceRefused(exc.reason) from exc
 
-    status = "active" if not check.missing_scopes else "needs_attention"
-    reason = None if status == "active" else (
+    status = ConnectionStatus.ACTIVE if not check.missing_scopes else ConnectionStatus.NEEDS_ATTENTION
+    reason = None if status == ConnectionStatus.ACTIVE else (
         f"the API account lacks {', '.join(check.missing_scopes)}: add them in {marketplace} and connect again")
     async with session.begin():
         await auth_repo.lock_for_transaction(
@@ -135,7 +136,7 @@ async def connect_with_credentials(session: AsyncSession, box: SecretBox, identi
                                      shop_id=check.store_hash, shop_name=check.store_name,
                                      granted_scopes=list(check.granted_scopes),
                                      missing_scopes=list(check.missing_scopes), connected_at=connected_at)
-        if status == "active" and target["status"] != "active":
+        if status == ConnectionStatus.ACTIVE and target["status"] != ConnectionStatus.ACTIVE:
             await events.connected(session, target, shop_id=check.store_hash, shop_name=check.store_name,
                                    connected_at=connected_at)
         result = await repo.get_connection(session, target["id"])
@@ -171,7 +172,7 @@ async def complete_authorization(session: AsyncSession, box: SecretBox, settings
     pending = _check_state(await repo.get_oauth_state(session, hashed), now=datetime.now(UTC))
     connection = await repo.get_connection(session, pending["connection_id"])
     await session.rollback()  # no transaction is held across the marketplace calls below
-    if connection is None or connection["status"] != "pending":
+    if connection is None or connection["status"] != ConnectionStatus.PENDING:
         raise BadCallback("state", "the connection is no longer waiting for authorization")
     marketplace = connection["marketplace"]
 
@@ -209,7 +210,7 @@ async def complete_authorization(session: AsyncSession, box: SecretBox, settings
     async with session.begin():
         _check_state(await repo.get_oauth_state(session, hashed, for_update=True))
         started = await repo.get_connection(session, connection["id"], for_update=True)
-        if started is None or started["status"] != "pending":
+        if started is None or started["status"] != ConnectionStatus.PENDING:
             raise BadCallback("state", "the connection is no longer waiting for authorization")
         # Serialises pending connections of one shop finishing together, so both find the same live one.
         await auth_repo.lock_for_transaction(
@@ -219,16 +220,16 @@ async def complete_authorization(session: AsyncSession, box: SecretBox, settings
         target = live or started
         now = datetime.now(UTC)
         if live is not None:
-            await repo.update_connection(session, started["id"], status="disconnected", disconnected_at=now,
+            await repo.update_connection(session, started["id"], status=ConnectionStatus.DISCONNECTED, disconnected_at=now,
                                          status_reason=f"the shop is already connected as {live['id']}, "
                                                        "which this authorization renewed")
         sealed = seal_grant(box, target["id"], grant)
         await repo.store_tokens(session, target["id"], sealed_access_token=sealed.access_token,
                                 sealed_refresh_token=sealed.refresh_token, expires_at=sealed.expires_at)
-        await repo.update_connection(session, target["id"], status="active", shop_id=shop.shop_id,
+        await repo.update_connection(session, target["id"], status=ConnectionStatus.ACTIVE, shop_id=shop.shop_id,
                                      shop_name=shop.shop_name, status_reason=None, connected_at=now)
         await repo.mark_oauth_state_used(session, hashed)
-        if target["status"] != "active":
+        if target["status"] != ConnectionStatus.ACTIVE:
             await events.connected(session, target, shop_id=shop.shop_id, shop_name=shop.shop_name, connected_at=now)
         result = await repo.get_connection(session, target["id"])
     log.info("auth.connection.connected", connection_id=str(target["id"]), merchant_id=str(target["merchant_id"]),
@@ -299,10 +300,10 @@ async def disconnect(session: AsyncSession, box: SecretBox, settings: Settings, 
         connection = await repo.get_connection(session, connection_id, for_update=True)
         if connection is None or not _visible_to(identity, connection["merchant_id"]):
             raise NotFound("connection")
-        if connection["status"] == "disconnected":
+        if connection["status"] == ConnectionStatus.DISCONNECTED:
             return
         await repo.delete_tokens(session, connection_id)
-        await repo.update_connection(session, connection_id, status="disconnected",
+        await repo.update_connection(session, connection_id, status=ConnectionStatus.DISCONNECTED,
                                      disconnected_at=datetime.now(UTC),
                                      status_reason=f"disconnected by {identity.client_id}")
         await events.disconnected(session, connection)

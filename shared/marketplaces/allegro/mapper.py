@@ -29,7 +29,6 @@ FORM_STATUSES = frozenset({*UNPAID_STATUSES, PAID_STATUS, CANCELLED_STATUS})
 # than our spec copy keeps the order live (shipping it twice is caught by the merchant, losing it is not).
 SHIPPED_FULFILMENT = frozenset({"SENT", "PICKED_UP", "RETURNED"})
 CANCELLED_FULFILMENT = "CANCELLED"
-FINAL_FULFILMENT = frozenset({*SHIPPED_FULFILMENT, CANCELLED_FULFILMENT})
 
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 
