@@ -27,11 +27,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from bench.infra import machine_busy_seconds, process_cpu_seconds
-from shared.web.identity import REQUEST_ID, Identity, identity_headers
+from shared.web.identity import REQUEST_ID, Identity, identity_headers, request_target
 
 Headers = Callable[[], dict[str, str]]
 
@@ -41,15 +42,19 @@ def _bearer(env: str) -> Headers:
     return lambda: static
 
 
-def _identity(env: str) -> Headers:
+def _identity(env: str, url: str) -> Headers:
+    """Identity headers as the gateway signs them: bound to GET and this URL's raw path and query."""
     secret = os.environ[env]
+    parsed = urlsplit(url)
+    target = request_target(parsed.path, parsed.query)
     raw = json.loads(os.environ["CB_BENCH_IDENTITY"])
     identity = Identity(client_id=raw["client_id"], merchant_id=uuid.UUID(raw["merchant_id"]),
                         scopes=frozenset(raw["scopes"]))
 
     def signed() -> dict[str, str]:
         request_id = str(uuid.uuid4())
-        return {REQUEST_ID: request_id, **identity_headers(secret, identity, request_id)}
+        return {REQUEST_ID: request_id,
+                **identity_headers(secret, identity, request_id, method="GET", target=target)}
 
     return signed
 
@@ -122,9 +127,10 @@ def main() -> None:
     parser.add_argument("--slice-seconds", type=float, default=2.0)
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unrecorded load per target first")
     args = parser.parse_args()
+    urls = dict(t.split("=", 1) for t in args.target)
     makers = {**{k: _bearer(v) for k, v in (b.split("=", 1) for b in args.bearer)},
-              **{k: _identity(v) for k, v in (i.split("=", 1) for i in args.identity)}}
-    targets = {name: (url, makers.get(name, dict)) for name, url in (t.split("=", 1) for t in args.target)}
+              **{k: _identity(v, urls[k]) for k, v in (i.split("=", 1) for i in args.identity)}}
+    targets = {name: (url, makers.get(name, dict)) for name, url in urls.items()}
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvicorn[standard] brings it
