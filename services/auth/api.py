@@ -65,7 +65,9 @@ _TOKEN_FORM = {
                        "scope": "orders:read fulfilment:write"}}},
     },
 }
-_TOKEN_ERRORS = {code: {"model": TokenError} for code in (400, 401)}
+# OAuth errors keep RFC 6749's shape (client libraries parse it); a NUL character in any field is refused
+# before the grant is read, as everywhere, with a 422 problem naming the field.
+_TOKEN_ERRORS = {**{code: {"model": TokenError} for code in (400, 401)}, **problem_responses(422)}
 
 
 def _oauth_error(exc: OAuthError) -> JSONResponse:

@@ -19,12 +19,15 @@ router = APIRouter(prefix="/v1", tags=["fulfilment"])
 
 
 @router.post("/orders/{order_id}/shipments", operation_id="createShipment", response_model=ShipmentOut,
-             status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409))
+             status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": ShipmentOut, "description": "The shipment an earlier request with the same "
+                                                                   "Idempotency-Key and body booked"},
+                        **problem_responses(404, 409)})
 async def create_shipment(
     order_id: uuid.UUID, body: ShipmentIn, request: Request, response: Response,
     identity: Identity = Depends(require_scope("fulfilment:write")),
     session: AsyncSession = Depends(db_session),
-    idempotency_key: str | None = Header(None, max_length=200),
+    idempotency_key: str | None = Header(None, min_length=1, max_length=200, pattern=r"\S"),
 ) -> ShipmentOut:
     """Record carrier + tracking, emit `shipment.booked`, and push it to the marketplace in the background."""
     row, created = await book_shipment(session, identity, order_id, body, idempotency_key)

@@ -152,3 +152,17 @@ async def test_idempotency_key_replays_the_same_request_and_refuses_another(gate
 
     # Neither refused request booked anything: the two units the first left are still there to ship.
     await merchant.call("POST", path, 201, json=_shipment("1Z3", (line, 2)))
+
+
+async def test_a_blank_idempotency_key_is_refused_not_matched_to_another_booking(gateway, bigcommerce):
+    """Found by schemathesis: an empty key was stored and a second empty key replayed the first shipment."""
+    merchant, [order], _, _ = await _orders(gateway, bigcommerce, 3)
+    line = order["lines"][0]["external_id"]
+    path = f"/v1/orders/{order['id']}/shipments"
+    for _ in range(2):  # a header of only spaces reaches the service empty too (HTTP strips surrounding space)
+        refused = await gateway.post(path, headers={**merchant.headers, "Idempotency-Key": ""},
+                                     json=_shipment("1Z9", (line, 1)))
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"].lower().endswith("idempotency-key"), refused.text
+    # Nothing was booked: all three units are still there to ship.
+    await merchant.call("POST", path, 201, json=_shipment("1Z8", (line, 3)))
