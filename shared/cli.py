@@ -13,9 +13,16 @@ app.add_typer(outbox_app, name="outbox")
 
 @app.command()
 def run() -> None:
-    """Run the whole stack on the embedded default (Postgres + Tansu from wheels, data in .dev/)."""
-    from shared.devstack.run import run_dev_stack
+    """Run the whole stack on the embedded default (Postgres + Tansu from wheels, data in .dev/).
 
+    Dev tooling, not the product: it runs from a checkout with the `dev` extra (`make run`); a production
+    install has neither the supervisor nor the embedded servers and says so."""
+    try:
+        from shared.devstack.run import run_dev_stack
+    except ImportError as exc:
+        typer.echo(f"`channelbridge run` is dev tooling: run `make run` in a checkout of the repository ({exc})",
+                   err=True)
+        raise typer.Exit(1) from exc
     run_dev_stack()
 
 
