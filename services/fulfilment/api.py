@@ -7,9 +7,8 @@ import uuid
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fulfilment import cancellation
 from services.fulfilment import repository as repo
-from services.fulfilment.schemas import CancelIn, ShipmentIn, ShipmentOut
+from services.fulfilment.schemas import ShipmentIn, ShipmentOut
 from services.fulfilment.service import book_shipment
 from shared.web.identity import Identity, require_scope
 from shared.web.problems import Problem, problem_responses
@@ -43,15 +42,3 @@ async def get_shipment(shipment_id: uuid.UUID, identity: Identity = Depends(requ
     if row is None:
         raise Problem(404, f"shipment {shipment_id} not found", type_="not-found")
     return ShipmentOut.model_validate(row._mapping, from_attributes=False)
-
-
-@router.post("/orders/{order_id}/cancel", operation_id="cancelOrder", status_code=status.HTTP_204_NO_CONTENT,
-             responses=problem_responses(404, 409, 502, 503),
-             summary="Cancel the order at its marketplace (a clear 409 where the marketplace does not allow it)")
-async def cancel_order(order_id: uuid.UUID, request: Request, body: CancelIn | None = None,
-                       identity: Identity = Depends(require_scope("orders:write")),
-                       session: AsyncSession = Depends(db_session)) -> Response:
-    state = request.app.state
-    await cancellation.cancel_order(session, state.settings, state.auth, state.orders, identity, order_id,
-                                    body.reason if body else None)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,6 @@ from shared.web.service_app import ServiceSpec, create_service_app
 async def wire(app: FastAPI) -> None:
     settings = app.state.settings
     app.state.auth = InternalClient(settings, settings.auth_url)
-    app.state.orders = InternalClient(settings, settings.orders_url)
     app.state.tracking_pusher = TrackingPusher(settings, app.state.sessions, app.state.auth)
 
 

@@ -68,13 +68,17 @@ class TrackingPusher:
     async def push(self, shipment) -> None:
         async with self._sessions() as session:
             order = await repo.get_order(session, shipment.order_id, None)
+        if order.status == "cancelled":  # claimed just before `order.cancelled` withdrew it: never push it
+            log.info("fulfilment.push_skipped_order_cancelled", shipment_id=str(shipment.id))
+            return
         try:
             async with kept_alive(partial(self._renew_lease, shipment.id), lease_s=self._lease_s,
                                   what=f"tracking push {shipment.id}"):
                 result = await self._push_tracking(order, shipment)
         except RejectedByMarketplace as exc:
             log.warning("fulfilment.push_rejected", shipment_id=str(shipment.id), reason=exc.reason)
-            await self._mark(shipment.id, status="failed", failure_reason=exc.reason, last_error=str(exc))
+            await self._mark(shipment.id, status="failed", failure_reason=exc.reason, last_error=str(exc),
+                             while_pending=True)
             return
         except (TransientMarketplaceError, AuthorizationLost) as exc:
             # A lost grant comes back when the merchant reconnects; keep trying at the slow end of the backoff.

@@ -1,7 +1,7 @@
 """Booking a shipment: validate it against the order, store it and `shipment.booked` in one transaction.
 
 The order's projection row is locked (`SELECT … FOR UPDATE`) for the whole booking, so two bookings of one
-order, or a booking and a cancellation, take turns: each sees what the other committed. Quantities are
+order, or a booking and the application of `order.cancelled`, take turns: each sees what the other committed. Quantities are
 summed per order line across the request's lines and the shipments already booked.
 """
 

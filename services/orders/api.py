@@ -7,16 +7,20 @@ from datetime import datetime
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
-from services.orders import webhooks
-from services.orders.ingest import mark_cancelled
-from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, OrderOut, OrderPage, ShipmentSummary, SyncStatus
+from services.orders import service, webhooks
+from services.orders.errors import (
+    CancellationRefused,
+    ConnectionInactive,
+    MarketplaceUnavailable,
+    OrderNotFound,
+    OrderShipped,
+)
+from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, CancelIn, OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from shared.events.payloads import OrderLine
 from shared.web.identity import Identity, require_scope
-from shared.web.internal import INTERNAL_SCOPE
 from shared.web.pagination import decode_cursor, encode_cursor
 from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
@@ -24,8 +28,6 @@ from shared.web.service_app import db_session
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1", tags=["orders"])
 webhook_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-internal_router = APIRouter(prefix="/internal/orders", include_in_schema=False,
-                            dependencies=[Depends(require_scope(INTERNAL_SCOPE))])
 
 
 def _order_out(row, lines, shipments) -> OrderOut:
@@ -68,6 +70,28 @@ async def get_order(order_id: uuid.UUID, identity: Identity = Depends(require_sc
         raise Problem(404, f"order {order_id} not found", type_="not-found")
     return _order_out(row, (await repo.lines_of(session, [row.id]))[row.id],
                       (await repo.shipments_of(session, [row.id]))[row.id])
+
+
+@router.post("/orders/{order_id}/cancel", operation_id="cancelOrder", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(404, 409, 503),
+             summary="Cancel the order at its marketplace (a clear 409 where the marketplace does not allow it)")
+async def cancel_order(order_id: uuid.UUID, request: Request, body: CancelIn | None = None,
+                       identity: Identity = Depends(require_scope("orders:write")),
+                       session: AsyncSession = Depends(db_session)) -> Response:
+    try:
+        await service.cancel_order(session, request.app.state.settings, request.app.state.auth,
+                                   identity.merchant_id, order_id, body.reason if body else None)
+    except OrderNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    except OrderShipped as exc:
+        raise Problem(409, str(exc), type_="order-shipped") from exc
+    except ConnectionInactive as exc:
+        raise Problem(409, str(exc), type_="connection-inactive") from exc
+    except CancellationRefused as exc:
+        raise Problem(409, str(exc), type_="cancellation-refused") from exc
+    except MarketplaceUnavailable as exc:
+        raise Problem(503, str(exc), type_="marketplace-unavailable", headers=exc.retry_after) from exc
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 async def _own_connection(session: AsyncSession, connection_id: uuid.UUID, identity: Identity):
@@ -136,16 +160,3 @@ async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
         raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable",
                       headers=exc.retry_after) from exc
     return {"status": outcome}
-
-
-class CancelledIn(BaseModel):
-    reason: str | None = None
-
-
-@internal_router.post("/{order_id}/cancelled", status_code=204)
-async def cancelled_at_marketplace(order_id: uuid.UUID, body: CancelledIn,
-                                   session: AsyncSession = Depends(db_session)) -> Response:
-    """Fulfilment cancelled the order at its marketplace: mark it and emit `order.cancelled` (once)."""
-    await mark_cancelled(session, order_id, body.reason)
-    await session.commit()
-    return Response(status_code=204)

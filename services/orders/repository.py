@@ -67,6 +67,12 @@ async def shipments_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dic
     return by_order
 
 
+async def has_shipments(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    """Any shipment fulfilment told us about and has not withdrawn (booked, or confirmed by the marketplace)."""
+    return (await session.execute(sa.select(sa.exists().where(
+        order_shipments.c.order_id == order_id, order_shipments.c.status != "cancelled")))).scalar_one()
+
+
 async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None, *,
                     for_update: bool = False):
     query = sa.select(orders).where(orders.c.id == order_id)
