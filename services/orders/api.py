@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders import repository as repo
-from services.orders import service, webhooks
+from services.orders import service
 from services.orders.errors import (
     CancellationRefused,
     ConnectionInactive,
+    ConnectionNotFound,
+    DeliveryRejected,
     MarketplaceUnavailable,
     OrderNotFound,
     OrderShipped,
@@ -94,39 +96,18 @@ async def cancel_order(order_id: uuid.UUID, request: Request, body: CancelIn | N
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _own_connection(session: AsyncSession, connection_id: uuid.UUID, identity: Identity):
-    connection = await repo.get_connection(session, connection_id)
-    if connection is None or (identity.merchant_id is not None and connection.merchant_id != identity.merchant_id):
-        raise Problem(404, f"connection {connection_id} not found (or not yet known to orders)", type_="not-found")
-    return connection
-
-
-async def _sync_status(session: AsyncSession, connection) -> SyncStatus:
-    state = await repo.get_sync_state(session, connection.id)
-    running = await repo.sync_lock_held(session, connection.id)
-    # A run records "running" when it starts and its outcome when it ends; if its process died in between,
-    # the lock is gone while the record still says "running".
-    outcome = "interrupted" if state.last_outcome == "running" and not running else state.last_outcome
-    return SyncStatus(connection_id=connection.id, connection_status=connection.status, cursor=state.cursor,
-                      running=running, last_started_at=state.last_started_at,
-                      last_finished_at=state.last_finished_at, last_outcome=outcome,
-                      last_error=state.last_error, last_counts=state.last_counts, next_run_at=state.next_run_at,
-                      runs=state.runs)
-
-
 @router.post("/connections/{connection_id}/sync", operation_id="syncConnection", response_model=SyncStatus,
              status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(404, 409))
 async def sync_now(connection_id: uuid.UUID, request: Request,
                    identity: Identity = Depends(require_scope("connections:write")),
                    session: AsyncSession = Depends(db_session)) -> SyncStatus:
     """Ask for a sync now; it runs in the background (poll `GET …/sync` for progress)."""
-    connection = await _own_connection(session, connection_id, identity)
-    if connection.status != "active":
-        raise Problem(409, f"connection is {connection.status}; only active connections sync", type_="conflict")
-    await repo.request_sync_now(session, connection_id)
-    await session.commit()
-    request.app.state.order_sync.poke()
-    return await _sync_status(session, connection)
+    try:
+        return await service.request_sync(session, request.app.state.order_sync, connection_id, identity.merchant_id)
+    except ConnectionNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    except ConnectionInactive as exc:
+        raise Problem(409, str(exc), type_="conflict") from exc
 
 
 @router.get("/connections/{connection_id}/sync", operation_id="getConnectionSync", response_model=SyncStatus,
@@ -134,7 +115,11 @@ async def sync_now(connection_id: uuid.UUID, request: Request,
 async def sync_progress(connection_id: uuid.UUID, request: Request,
                         identity: Identity = Depends(require_scope("connections:read")),
                         session: AsyncSession = Depends(db_session)) -> SyncStatus:
-    return await _sync_status(session, await _own_connection(session, connection_id, identity))
+    try:
+        connection = await service.own_connection(session, connection_id, identity.merchant_id)
+    except ConnectionNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    return await service.sync_status(session, connection)
 
 
 @webhook_router.post("/bigcommerce/{connection_id}", operation_id="receiveBigCommerceWebhook",
@@ -149,14 +134,13 @@ async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
     a forged delivery answers 401 and changes nothing.
     """
     try:
-        outcome = await webhooks.handle_delivery(session, request.app.state.box, request.app.state.order_sync,
-                                                 connection_id, request.headers, await request.body())
-    except LookupError as exc:
+        outcome = await service.receive_webhook_delivery(session, request.app.state.box, request.app.state.order_sync,
+                                                         connection_id, request.headers, await request.body())
+    except ConnectionNotFound as exc:
         raise Problem(404, str(exc), type_="not-found") from exc
-    except webhooks.DeliveryRejected as exc:
+    except DeliveryRejected as exc:
         log.warning("orders.webhook_rejected", connection_id=str(connection_id), reason=str(exc))
         raise Problem(401, f"webhook rejected: {exc}", type_="webhook-rejected") from exc
-    except webhooks.DeliveryNotProcessed as exc:
-        raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable",
-                      headers=exc.retry_after) from exc
+    except MarketplaceUnavailable as exc:
+        raise Problem(503, str(exc), type_="marketplace-unavailable", headers=exc.retry_after) from exc
     return {"status": outcome}

@@ -7,12 +7,20 @@ class OrderNotFound(LookupError):
     """No such order for this merchant."""
 
 
+class ConnectionNotFound(LookupError):
+    """No such connection for this merchant (or not yet known to the orders service)."""
+
+
 class OrderShipped(Exception):
     """The order has a shipment (booked or confirmed): too late to cancel it."""
 
 
 class ConnectionInactive(Exception):
-    """The order's marketplace connection is not active (disconnected, or the grant was lost)."""
+    """The connection is not active (disconnected, or the grant was lost): no syncs, no cancellations."""
+
+
+class DeliveryRejected(Exception):
+    """A webhook delivery we cannot trust (no webhooks registered, wrong secret, bad signature)."""
 
 
 class CancellationRefused(Exception):
@@ -25,8 +33,8 @@ class CancellationRefused(Exception):
 
 
 class MarketplaceUnavailable(Exception):
-    """The marketplace could not answer now; `retry_after` is the `Retry-After` header to pass on when it
-    said when to come back."""
+    """The marketplace could not answer now and nothing was recorded, so a retry gets through; `retry_after`
+    is the `Retry-After` header to pass on when it said when to come back."""
 
     def __init__(self, message: str, retry_after: dict[str, str] | None = None) -> None:
         super().__init__(message)

@@ -9,7 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.models import connections, customers, order_lines, order_shipments, orders, rejected_payloads, sync_states
+from services.orders.models import (
+    connections,
+    customers,
+    marketplace_webhooks,
+    order_lines,
+    order_shipments,
+    orders,
+    rejected_payloads,
+    sync_states,
+    webhook_deliveries,
+)
 from shared.db.locks import advisory_key, advisory_lock_held
 from shared.db.versions import is_newer
 
@@ -218,3 +228,30 @@ async def mark_swept(session: AsyncSession, connection_id: uuid.UUID, started_at
 async def mark_archive_imported(session: AsyncSession, connection_id: uuid.UUID, since) -> None:
     await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
                           .values(archive_imported_since=since))
+
+
+# --- marketplace webhooks -------------------------------------------------------------------------------
+
+
+async def get_webhook_registration(session: AsyncSession, connection_id: uuid.UUID):
+    return (await session.execute(sa.select(marketplace_webhooks).where(
+        marketplace_webhooks.c.connection_id == connection_id))).one_or_none()
+
+
+async def save_webhook_registration(session: AsyncSession, *, connection_id: uuid.UUID, destination: str,
+                                    secret: str, signing_secret: str | None, hook_ids: list) -> None:
+    """The connection's webhooks as now registered at the marketplace (secrets already sealed)."""
+    stmt = insert(marketplace_webhooks).values(
+        connection_id=connection_id, destination=destination, secret=secret, signing_secret=signing_secret,
+        hook_ids=hook_ids, registered_at=sa.func.now())
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["connection_id"],
+        set_={"destination": destination, "hook_ids": hook_ids, "registered_at": sa.func.now(),
+              "secret": stmt.excluded.secret, "signing_secret": stmt.excluded.signing_secret}))
+
+
+async def record_webhook_delivery(session: AsyncSession, **values) -> bool:
+    """True the first time this delivery id is seen for the connection."""
+    inserted = await session.execute(insert(webhook_deliveries).values(**values).on_conflict_do_nothing()
+                                     .returning(webhook_deliveries.c.delivery_id))
+    return inserted.scalar_one_or_none() is not None

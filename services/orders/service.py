@@ -14,12 +14,21 @@ from services.orders import repository as repo
 from services.orders.errors import (
     CancellationRefused,
     ConnectionInactive,
+    ConnectionNotFound,
     MarketplaceUnavailable,
     OrderNotFound,
     OrderShipped,
 )
-from services.orders.ingest import mark_cancelled
-from shared.marketplaces.base import AuthorizationLost, RejectedByMarketplace, TransientMarketplaceError
+from services.orders.ingest import ingest_order, live_policy, mark_cancelled
+from services.orders.schemas import SyncStatus
+from services.orders.webhooks import accept_delivery
+from shared.crypto import SecretBox
+from shared.marketplaces.base import (
+    AuthorizationLost,
+    MarketplaceError,
+    RejectedByMarketplace,
+    TransientMarketplaceError,
+)
 from shared.marketplaces.credentials import access_token_provider
 from shared.marketplaces.http import retry_after_header
 from shared.marketplaces.registry import order_source
@@ -69,3 +78,70 @@ async def active_shop_id(auth: InternalClient, connection_id: uuid.UUID) -> str 
     if connection.status_code != 200 or connection.json()["status"] != "active":
         raise ConnectionInactive("the order's marketplace connection is not active")
     return connection.json()["shop_id"]
+
+
+async def own_connection(session: AsyncSession, connection_id: uuid.UUID, merchant_id: uuid.UUID | None):
+    """The connection as the orders service knows it, if it is this merchant's (None: any merchant's)."""
+    connection = await repo.get_connection(session, connection_id)
+    if connection is None or (merchant_id is not None and connection.merchant_id != merchant_id):
+        raise ConnectionNotFound(f"connection {connection_id} not found (or not yet known to orders)")
+    return connection
+
+
+async def request_sync(session: AsyncSession, order_sync, connection_id: uuid.UUID,
+                       merchant_id: uuid.UUID | None) -> SyncStatus:
+    """Mark the connection's sync due now and wake the scheduler; it runs in the background. Commits."""
+    connection = await own_connection(session, connection_id, merchant_id)
+    if connection.status != "active":
+        raise ConnectionInactive(f"connection is {connection.status}; only active connections sync")
+    await repo.request_sync_now(session, connection_id)
+    await session.commit()
+    order_sync.poke()
+    return await sync_status(session, connection)
+
+
+async def sync_status(session: AsyncSession, connection) -> SyncStatus:
+    state = await repo.get_sync_state(session, connection.id)
+    running = await repo.sync_lock_held(session, connection.id)
+    # A run records "running" when it starts and its outcome when it ends; if its process died in between,
+    # the lock is gone while the record still says "running".
+    outcome = "interrupted" if state.last_outcome == "running" and not running else state.last_outcome
+    return SyncStatus(connection_id=connection.id, connection_status=connection.status, cursor=state.cursor,
+                      running=running, last_started_at=state.last_started_at,
+                      last_finished_at=state.last_finished_at, last_outcome=outcome,
+                      last_error=state.last_error, last_counts=state.last_counts, next_run_at=state.next_run_at,
+                      runs=state.runs)
+
+
+async def receive_webhook_delivery(session: AsyncSession, box: SecretBox, order_sync, connection_id: uuid.UUID,
+                                   headers, body: bytes) -> str:
+    """Verify, deduplicate by delivery id, fetch the order the delivery names and ingest it → the outcome.
+
+    Raises ConnectionNotFound for an unknown destination, DeliveryRejected for a forgery (nothing changes),
+    MarketplaceUnavailable when the order cannot be fetched now (nothing recorded, so the marketplace's
+    retry gets through). Commits what it did.
+    """
+    connection = await repo.get_connection(session, connection_id)
+    if connection is None:
+        raise ConnectionNotFound("unknown webhook destination")
+    payload, new = await accept_delivery(session, box, connection_id, headers, body)
+    if not new or connection.status != "active":
+        await session.commit()
+        return "duplicate" if not new else f"ignored: connection is {connection.status}"
+    external_id = str(payload["data"]["id"])
+    source = order_sync.source_for(connection)
+    try:
+        policy = live_policy(await order_sync.connection_settings(connection_id))
+        order = await source.get_order(external_id)
+        outcome = await ingest_order(session, connection, order, policy)
+        await repo.clear_rejection(session, connection_id, external_id)
+    except MarketplaceError as exc:
+        await session.rollback()
+        raise MarketplaceUnavailable(f"could not fetch the order: {exc}", retry_after_header(exc)) from exc
+    except ValueError as exc:  # the order payload itself is unusable: acknowledged, kept with its reason
+        await repo.record_rejection(session, connection_id, external_id, str(exc))
+        outcome = "rejected"
+    finally:
+        await source.aclose()
+    await session.commit()
+    return outcome
