@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment import repository as repo
+from services.fulfilment.errors import IdempotencyKeyReused, InvalidShipmentLine, OrderCancelled, OrderNotFound
 from services.fulfilment.schemas import ShipmentIn, ShipmentOut
 from services.fulfilment.service import book_shipment
 from shared.web.identity import Identity, require_scope
@@ -26,7 +27,18 @@ async def create_shipment(
     idempotency_key: str | None = Header(None, max_length=200),
 ) -> ShipmentOut:
     """Record carrier + tracking, emit `shipment.booked`, and push it to the marketplace in the background."""
-    row, created = await book_shipment(session, identity, order_id, body, idempotency_key)
+    try:
+        row, created = await book_shipment(session, identity, order_id, body, idempotency_key)
+    except OrderNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    except OrderCancelled as exc:
+        raise Problem(409, str(exc), type_="order-cancelled") from exc
+    except IdempotencyKeyReused as exc:
+        raise Problem(422, f"Idempotency-Key: {exc}", type_="idempotency-key-reused",
+                      errors=[{"field": "Idempotency-Key", "location": "header", "message": str(exc)}]) from exc
+    except InvalidShipmentLine as exc:
+        raise Problem(422, str(exc), type_="validation-error",
+                      errors=[{"field": exc.field, "location": "body", "message": exc.message}]) from exc
     if created:
         request.app.state.tracking_pusher.poke()
     else:

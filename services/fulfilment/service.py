@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment import repository as repo
+from services.fulfilment.errors import IdempotencyKeyReused, InvalidShipmentLine, OrderCancelled, OrderNotFound
 from services.fulfilment.schemas import ShipmentIn
 from shared.events import make_event
 from shared.events.payloads import ShipmentBooked
 from shared.messaging.outbox import add_event
 from shared.web.identity import Identity
-from shared.web.problems import Problem
 
 SOURCE = "channelbridge/fulfilment"
 
@@ -28,17 +28,17 @@ SOURCE = "channelbridge/fulfilment"
 async def book_shipment(session: AsyncSession, identity: Identity, order_id: uuid.UUID, body: ShipmentIn,
                         idempotency_key: str | None) -> tuple[object, bool]:
     """Returns (shipment row, created). A repeated Idempotency-Key returns the first shipment unchanged,
-    provided it comes with the same order and body; reused for anything else it is a 422."""
+    provided it comes with the same order and body; reused for anything else it is IdempotencyKeyReused."""
     order = await repo.get_order(session, order_id, identity.merchant_id, for_update=True)
     if order is None:
-        raise Problem(404, f"order {order_id} not found", type_="not-found")
+        raise OrderNotFound(f"order {order_id} not found")
     fingerprint = request_fingerprint(order_id, body)
     if idempotency_key:
         existing = await repo.shipment_by_idempotency_key(session, order.merchant_id, idempotency_key)
         if existing is not None:
             return _same_request(existing, order_id, fingerprint), False
     if order.status == "cancelled":
-        raise Problem(409, "the order is cancelled and cannot be shipped", type_="order-cancelled")
+        raise OrderCancelled("the order is cancelled and cannot be shipped")
     ordered = {line["external_id"]: line["quantity"] for line in order.lines}
     _check_lines(ordered, body, await repo.shipped_quantities(session, order_id, ordered))
 
@@ -77,9 +77,8 @@ def _same_request(existing, order_id: uuid.UUID, fingerprint: str):
     same = (existing.idempotency_fingerprint == fingerprint if existing.idempotency_fingerprint is not None
             else existing.order_id == order_id)
     if not same:
-        message = "already used for another request (another order or body); send a new key for a new shipment"
-        raise Problem(422, f"Idempotency-Key: {message}", type_="idempotency-key-reused",
-                      errors=[{"field": "Idempotency-Key", "location": "header", "message": message}])
+        raise IdempotencyKeyReused("already used for another request (another order or body); "
+                                   "send a new key for a new shipment")
     return existing
 
 
@@ -92,15 +91,12 @@ def _check_lines(ordered: dict[str, int], body: ShipmentIn, shipped: dict[str, i
     for i, line in enumerate(body.lines):
         line_id = line.order_line_external_id
         if line_id not in ordered:
-            _invalid(f"lines.{i}.order_line_external_id", "no such line on this order")
+            raise InvalidShipmentLine(f"lines.{i}.order_line_external_id", "no such line on this order")
         requested[line_id] = requested.get(line_id, 0) + line.quantity
         left = ordered[line_id] - shipped.get(line_id, 0)
         if requested[line_id] > left:
             earlier = requested[line_id] - line.quantity
-            _invalid(f"lines.{i}.quantity", f"only {left} left to ship of line {line_id}"
-                     + (f", {earlier} of them already in earlier lines of this request" if earlier else ""))
+            raise InvalidShipmentLine(f"lines.{i}.quantity", f"only {left} left to ship of line {line_id}"
+                                      + (f", {earlier} of them already in earlier lines of this request"
+                                         if earlier else ""))
 
-
-def _invalid(field: str, message: str):
-    raise Problem(422, f"{field}: {message}", type_="validation-error",
-                  errors=[{"field": field, "location": "body", "message": message}])
