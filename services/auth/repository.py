@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.models import api_clients, merchants, signing_keys
 from services.auth.pagination import Cursor
-from shared.db.locks import advisory_key
+from shared.db import locks
 
 # Everything about a client except its secret hash, which never leaves the service.
 _CLIENT_COLUMNS = (api_clients.c.id, api_clients.c.client_id, api_clients.c.name, api_clients.c.merchant_id,
@@ -21,7 +21,7 @@ _CLIENT_COLUMNS = (api_clients.c.id, api_clients.c.client_id, api_clients.c.name
 
 async def lock_for_transaction(session: AsyncSession, name: str) -> None:
     """Serialise `name` across replicas until this transaction ends."""
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(name)})
+    await locks.lock_for_transaction(session, locks.advisory_key(name))
 
 
 def _after(table: sa.Table, cursor: Cursor | None):
