@@ -23,7 +23,7 @@ from services.orders.errors import (
 from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, CancelIn, OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from shared.events.payloads import OrderLine
 from shared.web.identity import Identity, require_scope
-from shared.web.pagination import decode_cursor, encode_cursor
+from shared.web.pagination import Cursor, InvalidCursor
 from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
 
@@ -54,14 +54,18 @@ async def list_orders(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> OrderPage:
+    try:
+        after = Cursor.decode(cursor) if cursor else None
+    except InvalidCursor as exc:
+        raise Problem(422, f"cursor: {exc}", type_="validation-error",
+                      errors=[{"field": "cursor", "location": "query", "message": str(exc)}]) from exc
     rows = await repo.list_orders(session, merchant_id=identity.merchant_id, connection_id=connection_id,
-                                  status=status_, updated_since=updated_since,
-                                  after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+                                  status=status_, updated_since=updated_since, after=after, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     ids = [r.id for r in page]
     lines, shipments = await repo.lines_of(session, ids), await repo.shipments_of(session, ids)
     return OrderPage(items=[_order_out(r, lines[r.id], shipments[r.id]) for r in page],
-                     next_cursor=encode_cursor(page[-1].updated_at, page[-1].id) if more else None)
+                     next_cursor=Cursor(at=page[-1].updated_at, id=page[-1].id).encode() if more else None)
 
 
 @router.get("/orders/{order_id}", operation_id="getOrder", response_model=OrderOut, responses=problem_responses(404))

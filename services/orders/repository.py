@@ -22,6 +22,7 @@ from services.orders.models import (
 )
 from shared.db.locks import advisory_key, advisory_lock_held
 from shared.db.versions import is_newer
+from shared.web.pagination import Cursor
 
 
 async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
@@ -94,7 +95,7 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uui
 
 
 async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, connection_id: uuid.UUID | None,
-                      status: str | None, updated_since: datetime | None, after: tuple[datetime, uuid.UUID] | None,
+                      status: str | None, updated_since: datetime | None, after: Cursor | None,
                       limit: int) -> list:
     """Keyset pagination on (updated_at, id): stable while orders keep changing."""
     query = sa.select(orders)
@@ -107,7 +108,7 @@ async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, c
     if updated_since is not None:
         query = query.where(orders.c.updated_at >= updated_since)
     if after is not None:
-        query = query.where(sa.tuple_(orders.c.updated_at, orders.c.id) > sa.tuple_(*after))
+        query = query.where(sa.tuple_(orders.c.updated_at, orders.c.id) > sa.tuple_(sa.literal(after.at), sa.literal(after.id)))
     return list((await session.execute(query.order_by(orders.c.updated_at, orders.c.id).limit(limit))).all())
 
 
