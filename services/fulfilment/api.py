@@ -7,10 +7,15 @@ import uuid
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fulfilment import repository as repo
-from services.fulfilment.errors import IdempotencyKeyReused, InvalidShipmentLine, OrderCancelled, OrderNotFound
+from services.fulfilment.errors import (
+    IdempotencyKeyReused,
+    InvalidShipmentLine,
+    OrderCancelled,
+    OrderNotFound,
+    ShipmentNotFound,
+)
 from services.fulfilment.schemas import ShipmentIn, ShipmentOut
-from services.fulfilment.service import book_shipment
+from services.fulfilment.service import book_shipment, get_shipment_of
 from shared.web.identity import Identity, require_scope
 from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
@@ -50,7 +55,8 @@ async def create_shipment(
             responses=problem_responses(404))
 async def get_shipment(shipment_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
                        session: AsyncSession = Depends(db_session)) -> ShipmentOut:
-    row = await repo.get_shipment(session, shipment_id, identity.merchant_id)
-    if row is None:
-        raise Problem(404, f"shipment {shipment_id} not found", type_="not-found")
+    try:
+        row = await get_shipment_of(session, shipment_id, identity.merchant_id)
+    except ShipmentNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
     return ShipmentOut.model_validate(row._mapping, from_attributes=False)

@@ -1,10 +1,14 @@
-"""What booking a shipment refuses, in business terms; api.py turns each into a problem."""
+"""What fulfilment's use cases refuse, in business terms; api.py turns each into a problem."""
 
 from __future__ import annotations
 
 
 class OrderNotFound(LookupError):
     """No such order for this merchant (or `order.paid` has not reached fulfilment yet)."""
+
+
+class ShipmentNotFound(LookupError):
+    """No such shipment for this merchant."""
 
 
 class OrderCancelled(Exception):

@@ -12,7 +12,6 @@ import asyncio
 import uuid
 from functools import partial
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -84,11 +83,11 @@ class TrackingPusher:
             # A lost grant comes back when the merchant reconnects; keep trying at the slow end of the backoff.
             delay = MAX_BACKOFF_S if isinstance(exc, AuthorizationLost) else backoff_s(shipment.push_attempts)
             log.info("fulfilment.push_retry", shipment_id=str(shipment.id), error=str(exc), retry_in_s=delay)
-            await self._mark(shipment.id, last_error=str(exc), next_attempt_at=_in(delay))
+            await self._mark(shipment.id, last_error=str(exc), retry_in_s=delay)
             return
         except Exception as exc:
             log.exception("fulfilment.push_crashed", shipment_id=str(shipment.id))
-            await self._mark(shipment.id, last_error=repr(exc), next_attempt_at=_in(backoff_s(shipment.push_attempts)))
+            await self._mark(shipment.id, last_error=repr(exc), retry_in_s=backoff_s(shipment.push_attempts))
             return
         async with self._sessions() as session, session.begin():
             await repo.mark_shipment(session, shipment.id, status="pushed", last_error=None,
@@ -133,6 +132,3 @@ class TrackingPusher:
         async with self._sessions() as session, session.begin():
             await repo.mark_shipment(session, shipment_id, **values)
 
-
-def _in(seconds: float):
-    return sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)

@@ -130,9 +130,11 @@ async def renew_push_lease(session: AsyncSession, shipment_id: uuid.UUID, *, lea
 
 
 async def mark_shipment(session: AsyncSession, shipment_id: uuid.UUID, *, while_pending: bool = False,
-                        **values) -> None:
+                        retry_in_s: float | None = None, **values) -> None:
     """`while_pending`: only if nothing withdrew the shipment meanwhile (a failed push of a withdrawn
-    shipment leaves it withdrawn)."""
+    shipment leaves it withdrawn); `retry_in_s`: the next push is due that many seconds from now."""
+    if retry_in_s is not None:
+        values["next_attempt_at"] = sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, retry_in_s)
     query = shipments.update().where(shipments.c.id == shipment_id)
     if while_pending:
         query = query.where(shipments.c.status == "pending")

@@ -15,7 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment import repository as repo
-from services.fulfilment.errors import IdempotencyKeyReused, InvalidShipmentLine, OrderCancelled, OrderNotFound
+from services.fulfilment.errors import (
+    IdempotencyKeyReused,
+    InvalidShipmentLine,
+    OrderCancelled,
+    OrderNotFound,
+    ShipmentNotFound,
+)
 from services.fulfilment.schemas import ShipmentIn
 from shared.events import make_event
 from shared.events.payloads import ShipmentBooked
@@ -60,6 +66,14 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
     ), subject=str(order_id), tenant_id=str(order.merchant_id), aggregate_version=1))
     await session.commit()
     return await repo.get_shipment(session, shipment_id, None), True
+
+
+async def get_shipment_of(session: AsyncSession, shipment_id: uuid.UUID, merchant_id: uuid.UUID | None):
+    """The merchant's shipment (None: any merchant's)."""
+    row = await repo.get_shipment(session, shipment_id, merchant_id)
+    if row is None:
+        raise ShipmentNotFound(f"shipment {shipment_id} not found")
+    return row
 
 
 def request_fingerprint(order_id: uuid.UUID, body: ShipmentIn) -> str:

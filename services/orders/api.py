@@ -9,7 +9,6 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders import repository as repo
 from services.orders import service
 from services.orders.errors import (
     CancellationRefused,
@@ -20,8 +19,7 @@ from services.orders.errors import (
     OrderNotFound,
     OrderShipped,
 )
-from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, CancelIn, OrderOut, OrderPage, ShipmentSummary, SyncStatus
-from shared.events.payloads import OrderLine
+from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, CancelIn, OrderOut, OrderPage, SyncStatus
 from shared.web.identity import Identity, require_scope
 from shared.web.pagination import Cursor, InvalidCursor
 from shared.web.problems import Problem, problem_responses
@@ -30,18 +28,6 @@ from shared.web.service_app import db_session
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1", tags=["orders"])
 webhook_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-
-
-def _order_out(row, lines, shipments) -> OrderOut:
-    return OrderOut(
-        **{k: getattr(row, k) for k in ("id", "merchant_id", "connection_id", "marketplace", "external_id", "status",
-                                        "marketplace_status", "buyer", "shipping_address", "billing_address",
-                                        "billing_copied_from_shipping", "total", "currency", "placed_at", "paid_at",
-                                        "created_at", "updated_at")},
-        lines=[OrderLine(external_id=line.external_id, title=line.title, sku=line.sku, quantity=line.quantity,
-                         unit_price=line.unit_price, variations=line.variations) for line in lines],
-        shipments=[ShipmentSummary(**s._mapping) for s in shipments],
-    )
 
 
 @router.get("/orders", operation_id="listOrders", response_model=OrderPage)
@@ -59,23 +45,17 @@ async def list_orders(
     except InvalidCursor as exc:
         raise Problem(422, f"cursor: {exc}", type_="validation-error",
                       errors=[{"field": "cursor", "location": "query", "message": str(exc)}]) from exc
-    rows = await repo.list_orders(session, merchant_id=identity.merchant_id, connection_id=connection_id,
-                                  status=status_, updated_since=updated_since, after=after, limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    ids = [r.id for r in page]
-    lines, shipments = await repo.lines_of(session, ids), await repo.shipments_of(session, ids)
-    return OrderPage(items=[_order_out(r, lines[r.id], shipments[r.id]) for r in page],
-                     next_cursor=Cursor(at=page[-1].updated_at, id=page[-1].id).encode() if more else None)
+    return await service.list_orders(session, merchant_id=identity.merchant_id, connection_id=connection_id,
+                                     status=status_, updated_since=updated_since, after=after, limit=limit)
 
 
 @router.get("/orders/{order_id}", operation_id="getOrder", response_model=OrderOut, responses=problem_responses(404))
 async def get_order(order_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
                     session: AsyncSession = Depends(db_session)) -> OrderOut:
-    row = await repo.get_order(session, order_id, identity.merchant_id)
-    if row is None:
-        raise Problem(404, f"order {order_id} not found", type_="not-found")
-    return _order_out(row, (await repo.lines_of(session, [row.id]))[row.id],
-                      (await repo.shipments_of(session, [row.id]))[row.id])
+    try:
+        return await service.get_order(session, order_id, identity.merchant_id)
+    except OrderNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
 
 
 @router.post("/orders/{order_id}/cancel", operation_id="cancelOrder", status_code=status.HTTP_204_NO_CONTENT,

@@ -7,6 +7,7 @@ caller's session; it raises the domain errors of `errors` and knows nothing of H
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +21,10 @@ from services.orders.errors import (
     OrderShipped,
 )
 from services.orders.ingest import ingest_order, live_policy, mark_cancelled
-from services.orders.schemas import SyncStatus
+from services.orders.schemas import OrderOut, OrderPage, ShipmentSummary, SyncStatus
 from services.orders.webhooks import accept_delivery
 from shared.crypto import SecretBox
+from shared.events.payloads import OrderLine
 from shared.marketplaces.base import (
     AuthorizationLost,
     MarketplaceError,
@@ -34,6 +36,40 @@ from shared.marketplaces.http import retry_after_header
 from shared.marketplaces.registry import order_source
 from shared.settings import Settings
 from shared.web.internal import InternalClient
+from shared.web.pagination import Cursor
+
+
+async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, connection_id: uuid.UUID | None,
+                      status: str | None, updated_since: datetime | None, after: Cursor | None,
+                      limit: int) -> OrderPage:
+    """One page of orders, oldest change first, with their lines and shipments."""
+    rows = await repo.list_orders(session, merchant_id=merchant_id, connection_id=connection_id, status=status,
+                                  updated_since=updated_since, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    ids = [r.id for r in page]
+    lines, shipments = await repo.lines_of(session, ids), await repo.shipments_of(session, ids)
+    return OrderPage(items=[_order_out(r, lines[r.id], shipments[r.id]) for r in page],
+                     next_cursor=Cursor(at=page[-1].updated_at, id=page[-1].id).encode() if more else None)
+
+
+async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None) -> OrderOut:
+    row = await repo.get_order(session, order_id, merchant_id)
+    if row is None:
+        raise OrderNotFound(f"order {order_id} not found")
+    return _order_out(row, (await repo.lines_of(session, [row.id]))[row.id],
+                      (await repo.shipments_of(session, [row.id]))[row.id])
+
+
+def _order_out(row, lines, shipments) -> OrderOut:
+    return OrderOut(
+        **{k: getattr(row, k) for k in ("id", "merchant_id", "connection_id", "marketplace", "external_id", "status",
+                                        "marketplace_status", "buyer", "shipping_address", "billing_address",
+                                        "billing_copied_from_shipping", "total", "currency", "placed_at", "paid_at",
+                                        "created_at", "updated_at")},
+        lines=[OrderLine(external_id=line.external_id, title=line.title, sku=line.sku, quantity=line.quantity,
+                         unit_price=line.unit_price, variations=line.variations) for line in lines],
+        shipments=[ShipmentSummary(**s._mapping) for s in shipments],
+    )
 
 
 async def cancel_order(session: AsyncSession, settings: Settings, auth: InternalClient, merchant_id: uuid.UUID | None,
