@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import eventually
 from tests.e2e.world import EventLog, Merchant
 
 
@@ -68,24 +67,3 @@ async def test_cancel_answers_503_with_retry_after_when_the_store_asks_for_a_wai
     assert response.headers["retry-after"] == "100"
     assert (await merchant.call("GET", f"/v1/orders/{order['id']}"))["status"] == "paid"
     assert (await bigcommerce.control("GET", f"/stores/{store['store_hash']}/orders/{order_id}"))["status_id"] == 11
-
-
-async def test_an_order_whose_shipment_the_orders_service_knows_is_not_cancelled(gateway, bigcommerce):
-    """The orders service decides from its projection of fulfilment's shipments: once `shipment.booked`
-    has reached it, the cancellation is refused before the marketplace is asked."""
-    merchant = await Merchant.create(gateway)
-    store, account = await bigcommerce.new_store()
-    [order_id] = await bigcommerce.add_orders(store["store_hash"], status_id=11, emit_webhooks=False)
-    connection = await merchant.connect_bigcommerce(account)
-    await merchant.wait_for_sync(connection["id"])
-    [order] = await merchant.orders(connection_id=connection["id"])
-    await merchant.call("POST", f"/v1/orders/{order['id']}/shipments", 201,
-                        json={"carrier": "UPS", "tracking_number": "1Z-KNOWN"})
-
-    async def shipment_known_to_orders():
-        return (await merchant.call("GET", f"/v1/orders/{order['id']}"))["shipments"] != []
-    await eventually(shipment_known_to_orders)
-
-    refused = await gateway.post(f"/v1/orders/{order['id']}/cancel", headers=merchant.headers, json={})
-    assert refused.status_code == 409 and refused.json()["type"].endswith("/order-shipped"), refused.text
-    assert (await bigcommerce.control("GET", f"/stores/{store['store_hash']}/orders/{order_id}"))["status_id"] != 5

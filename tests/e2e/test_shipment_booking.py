@@ -116,6 +116,22 @@ async def test_a_booking_racing_a_cancellation_never_leaves_a_shipment_on_a_canc
     await bigcommerce.control("DELETE", "/faults")
 
 
+async def test_an_order_whose_shipment_the_orders_service_knows_is_not_cancelled(gateway, bigcommerce):
+    """The orders service decides from its projection of fulfilment's shipments: once `shipment.booked`
+    has reached it, the cancellation is refused before the marketplace is asked."""
+    merchant, [order], store_hash, [bc_id] = await _orders(gateway, bigcommerce, 1)
+    await merchant.call("POST", f"/v1/orders/{order['id']}/shipments", 201,
+                        json={"carrier": "UPS", "tracking_number": "1Z-KNOWN"})
+
+    async def shipment_known_to_orders():
+        return (await merchant.call("GET", f"/v1/orders/{order['id']}"))["shipments"] != []
+    await eventually(shipment_known_to_orders)
+
+    refused = await gateway.post(f"/v1/orders/{order['id']}/cancel", headers=merchant.headers, json={})
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/order-shipped"), refused.text
+    assert (await bigcommerce.control("GET", f"/stores/{store_hash}/orders/{bc_id}"))["status_id"] != 5
+
+
 async def test_a_booking_waits_for_an_order_cancelled_being_applied_and_is_refused(gateway, bigcommerce, settings):
     merchant, [order], _, _ = await _orders(gateway, bigcommerce, 1)
     cancelled = OrderCancelled(order_id=order["id"], merchant_id=order["merchant_id"],
