@@ -44,8 +44,9 @@ async def holding_lock(conn: AsyncConnection, key: int, *, wait: bool = True) ->
     """Hold the session-level lock `key` on `conn` for the block → whether it is held.
 
     `wait=False` does not queue behind another holder: the block runs with False and should do nothing. The
-    lock outlives the block's commits; taking and releasing it each commit on `conn`, so pass a connection
-    with no transaction of its own open (one dedicated to the lock, or one the block commits itself).
+    lock outlives the block's commits; taking and releasing it each commit on `conn`, and what the block left
+    uncommitted is rolled back before the release, so pass a connection dedicated to the lock or one the
+    block commits itself. A block that fails still releases the lock, and its own error is the one raised.
     """
     if wait:
         await conn.execute(_LOCK, {"k": key})
@@ -57,6 +58,7 @@ async def holding_lock(conn: AsyncConnection, key: int, *, wait: bool = True) ->
         yield held
     finally:
         if held:
+            await conn.rollback()  # a block that failed mid-statement left its transaction aborted
             await conn.execute(_UNLOCK, {"k": key})
             await conn.commit()
 
