@@ -18,18 +18,22 @@ class OrderStatus(StrEnum):
 
 
 class ShipmentStatus(StrEnum):
-    """A booked shipment's tracking push to its marketplace: waiting (and retried), accepted, or refused."""
+    """A booked shipment's tracking push to its marketplace: waiting (and retried), accepted, or refused;
+    or withdrawn unpushed because its order was cancelled."""
 
     PENDING = "pending"
     PUSHED = "pushed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class OrderShipmentStatus(StrEnum):
-    """A shipment as its order shows it: booked with fulfilment, then confirmed by the marketplace."""
+    """A shipment as its order shows it: booked with fulfilment, then confirmed by the marketplace, or
+    cancelled when fulfilment withdrew it unpushed after the order's cancellation."""
 
     BOOKED = "booked"
     CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
 
 
 class ConnectionStatus(StrEnum):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from shared.crypto import generate_key_spec
 from shared.devstack.infra import EmbeddedPostgres, TansuBroker
@@ -46,6 +50,28 @@ def settings(pg_url, broker) -> Settings:
         encryption_keys=generate_key_spec(),
         log_level="WARNING",
     )
+
+
+@asynccontextmanager
+async def scratch_database(settings: Settings, prefix: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the session's server, dropped afterwards: for tests whose services must
+    start from nothing (their own migrations, their own shared tables)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = make_url(settings.database_url)
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, interval: float = 0.1) -> None:

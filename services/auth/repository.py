@@ -11,8 +11,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.models import api_clients, merchants, signing_keys
-from services.auth.pagination import Cursor
-from shared.db.locks import advisory_key
+from shared.db import locks
+from shared.web.pagination import Cursor
 
 # Everything about a client except its secret hash, which never leaves the service.
 _CLIENT_COLUMNS = (api_clients.c.id, api_clients.c.client_id, api_clients.c.name, api_clients.c.merchant_id,
@@ -21,13 +21,13 @@ _CLIENT_COLUMNS = (api_clients.c.id, api_clients.c.client_id, api_clients.c.name
 
 async def lock_for_transaction(session: AsyncSession, name: str) -> None:
     """Serialise `name` across replicas until this transaction ends."""
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(name)})
+    await locks.lock_for_transaction(session, locks.advisory_key(name))
 
 
 def _after(table: sa.Table, cursor: Cursor | None):
     if cursor is None:
         return sa.true()
-    return sa.tuple_(table.c.created_at, table.c.id) > sa.tuple_(sa.literal(cursor.created_at), sa.literal(cursor.id))
+    return sa.tuple_(table.c.created_at, table.c.id) > sa.tuple_(sa.literal(cursor.at), sa.literal(cursor.id))
 
 
 # --- merchants ---

@@ -20,7 +20,7 @@ from services.auth.client_secrets import SecretHasher, is_slow_hash, new_client_
 from services.auth.errors import InvalidField, NotFound, OAuthError, invalid_client
 from services.auth.keys import SigningKey
 from services.auth.oauth import TokenRequest
-from services.auth.pagination import Cursor, next_cursor
+from services.auth.pagination import next_cursor, parse_cursor
 from services.auth.scopes import ADMIN, KNOWN_SCOPES, format_scopes
 from shared.settings import Settings
 from shared.web.identity import Identity
@@ -113,7 +113,7 @@ async def create_merchant(session: AsyncSession, name: str) -> RowMapping:
 
 
 async def list_merchants(session: AsyncSession, cursor: str | None, limit: int) -> Page:
-    rows = await repository.list_merchants(session, Cursor.decode(cursor) if cursor else None, limit)
+    rows = await repository.list_merchants(session, parse_cursor(cursor), limit)
     return Page(items=rows[:limit], next_cursor=next_cursor(rows, limit))
 
 
@@ -154,7 +154,7 @@ async def create_client(session: AsyncSession, hasher: SecretHasher, *, name: st
 
 async def list_clients(session: AsyncSession, merchant_id: uuid.UUID | None, cursor: str | None,
                        limit: int) -> Page:
-    rows = await repository.list_clients(session, merchant_id, Cursor.decode(cursor) if cursor else None, limit)
+    rows = await repository.list_clients(session, merchant_id, parse_cursor(cursor), limit)
     return Page(items=rows[:limit], next_cursor=next_cursor(rows, limit))
 
 

@@ -7,10 +7,15 @@ import uuid
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fulfilment import cancellation
-from services.fulfilment import repository as repo
-from services.fulfilment.schemas import CancelIn, ShipmentIn, ShipmentOut
-from services.fulfilment.service import book_shipment
+from services.fulfilment.errors import (
+    IdempotencyKeyReused,
+    InvalidShipmentLine,
+    OrderCancelled,
+    OrderNotFound,
+    ShipmentNotFound,
+)
+from services.fulfilment.schemas import ShipmentIn, ShipmentOut
+from services.fulfilment.service import book_shipment, get_shipment_of
 from shared.web.identity import Identity, require_scope
 from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
@@ -30,7 +35,18 @@ async def create_shipment(
     idempotency_key: str | None = Header(None, min_length=1, max_length=200, pattern=r"\S"),
 ) -> ShipmentOut:
     """Record carrier + tracking, emit `shipment.booked`, and push it to the marketplace in the background."""
-    row, created = await book_shipment(session, identity, order_id, body, idempotency_key)
+    try:
+        row, created = await book_shipment(session, identity, order_id, body, idempotency_key)
+    except OrderNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    except OrderCancelled as exc:
+        raise Problem(409, str(exc), type_="order-cancelled") from exc
+    except IdempotencyKeyReused as exc:
+        raise Problem(422, f"Idempotency-Key: {exc}", type_="idempotency-key-reused",
+                      errors=[{"field": "Idempotency-Key", "location": "header", "message": str(exc)}]) from exc
+    except InvalidShipmentLine as exc:
+        raise Problem(422, str(exc), type_="validation-error",
+                      errors=[{"field": exc.field, "location": "body", "message": exc.message}]) from exc
     if created:
         request.app.state.tracking_pusher.poke()
     else:
@@ -42,19 +58,8 @@ async def create_shipment(
             responses=problem_responses(404))
 async def get_shipment(shipment_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
                        session: AsyncSession = Depends(db_session)) -> ShipmentOut:
-    row = await repo.get_shipment(session, shipment_id, identity.merchant_id)
-    if row is None:
-        raise Problem(404, f"shipment {shipment_id} not found", type_="not-found")
+    try:
+        row = await get_shipment_of(session, shipment_id, identity.merchant_id)
+    except ShipmentNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
     return ShipmentOut.model_validate(row._mapping, from_attributes=False)
-
-
-@router.post("/orders/{order_id}/cancel", operation_id="cancelOrder", status_code=status.HTTP_204_NO_CONTENT,
-             responses=problem_responses(404, 409, 502, 503),
-             summary="Cancel the order at its marketplace (a clear 409 where the marketplace does not allow it)")
-async def cancel_order(order_id: uuid.UUID, request: Request, body: CancelIn | None = None,
-                       identity: Identity = Depends(require_scope("orders:write")),
-                       session: AsyncSession = Depends(db_session)) -> Response:
-    state = request.app.state
-    await cancellation.cancel_order(session, state.settings, state.auth, state.orders, identity, order_id,
-                                    body.reason if body else None)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,16 +14,12 @@ from services.fulfilment import api, consumers
 from services.fulfilment.models import metadata
 from services.fulfilment.push import TrackingPusher
 from shared.auth_client import AuthClient
-from shared.web.internal import InternalClient
 from shared.web.service_app import ServiceSpec, create_service_app
 
 
 async def wire(app: FastAPI) -> None:
     settings = app.state.settings
-    app.state.auth = InternalClient(settings, settings.auth_url)  # cancellation's, until it moves to orders
-    app.state.auth_client = AuthClient.from_settings(settings, app.state.auth)
-    app.state.orders = InternalClient(settings, settings.orders_url)
-    app.state.tracking_pusher = TrackingPusher(settings, app.state.sessions, app.state.auth_client)
+    app.state.tracking_pusher = TrackingPusher(settings, app.state.sessions, AuthClient.from_settings(settings))
 
 
 async def run_tracking_pusher(app: FastAPI) -> None:

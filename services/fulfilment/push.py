@@ -12,7 +12,6 @@ import asyncio
 import uuid
 from functools import partial
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +30,7 @@ from shared.marketplaces.base import (
 from shared.marketplaces.registry import order_source
 from shared.messaging.outbox import add_event
 from shared.settings import Settings
+from shared.statuses import OrderStatus
 from shared.wakeup import wait_for_wakeup
 
 log = structlog.get_logger(__name__)
@@ -67,23 +67,27 @@ class TrackingPusher:
     async def push(self, shipment) -> None:
         async with self._sessions() as session:
             order = await repo.get_order(session, shipment.order_id, None)
+        if order.status == OrderStatus.CANCELLED:  # claimed just before `order.cancelled` withdrew it: never push it
+            log.info("fulfilment.push_skipped_order_cancelled", shipment_id=str(shipment.id))
+            return
         try:
             async with kept_alive(partial(self._renew_lease, shipment.id), lease_s=self._lease_s,
                                   what=f"tracking push {shipment.id}"):
                 result = await self._push_tracking(order, shipment)
         except RejectedByMarketplace as exc:
             log.warning("fulfilment.push_rejected", shipment_id=str(shipment.id), reason=exc.reason)
-            await self._mark(shipment.id, status="failed", failure_reason=exc.reason, last_error=str(exc))
+            await self._mark(shipment.id, status="failed", failure_reason=exc.reason, last_error=str(exc),
+                             while_pending=True)
             return
         except (TransientMarketplaceError, AuthorizationLost) as exc:
             # A lost grant comes back when the merchant reconnects; keep trying at the slow end of the backoff.
             delay = MAX_BACKOFF_S if isinstance(exc, AuthorizationLost) else backoff_s(shipment.push_attempts)
             log.info("fulfilment.push_retry", shipment_id=str(shipment.id), error=str(exc), retry_in_s=delay)
-            await self._mark(shipment.id, last_error=str(exc), next_attempt_at=_in(delay))
+            await self._mark(shipment.id, last_error=str(exc), retry_in_s=delay)
             return
         except Exception as exc:
             log.exception("fulfilment.push_crashed", shipment_id=str(shipment.id))
-            await self._mark(shipment.id, last_error=repr(exc), next_attempt_at=_in(backoff_s(shipment.push_attempts)))
+            await self._mark(shipment.id, last_error=repr(exc), retry_in_s=backoff_s(shipment.push_attempts))
             return
         async with self._sessions() as session, session.begin():
             await repo.mark_shipment(session, shipment.id, status="pushed", last_error=None,
@@ -117,6 +121,3 @@ class TrackingPusher:
         async with self._sessions() as session, session.begin():
             await repo.mark_shipment(session, shipment_id, **values)
 
-
-def _in(seconds: float):
-    return sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)

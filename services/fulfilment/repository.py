@@ -13,8 +13,7 @@ from shared.db.versions import is_newer, next_version
 from shared.statuses import OrderStatus, ShipmentStatus
 
 _insert_order = insert(orders)
-# Newer versions only, and cancelled stays cancelled: the orders service never moves an order out of it, and
-# this service's own cancellation (cancellation.py) is recorded before the order.cancelled that confirms it.
+# Newer versions only, and cancelled stays cancelled: the orders service never moves an order out of it.
 # Lines are kept from the first snapshot that had them: a later one may carry what the marketplace still has to
 # ship (BigCommerce counts our own pushed shipments as shipped), and our shipments are subtracted from the
 # lines here, so taking it would count them twice.
@@ -48,9 +47,14 @@ async def record_cancellation(session: AsyncSession, values: dict, version: int)
         "updated_at": sa.func.now()}))
 
 
-async def set_order_status(session: AsyncSession, order_id: uuid.UUID, status: OrderStatus) -> None:
-    await session.execute(orders.update().where(orders.c.order_id == order_id)
-                          .values(status=status, updated_at=sa.func.now()))
+async def withdraw_unpushed_shipments(session: AsyncSession, order_id: uuid.UUID, reason: str) -> list:
+    """Cancel the order's shipments whose tracking has not reached the marketplace → (id, merchant_id, version)
+    of each, its version bumped for the `shipment.cancelled` the caller stages."""
+    withdrawn = await session.execute(
+        shipments.update().where(shipments.c.order_id == order_id, shipments.c.status == ShipmentStatus.PENDING)
+        .values(status=ShipmentStatus.CANCELLED, failure_reason=reason, version=shipments.c.version + 1, updated_at=sa.func.now())
+        .returning(shipments.c.id, shipments.c.merchant_id, shipments.c.version))
+    return list(withdrawn.all())
 
 
 async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None, *,
@@ -78,12 +82,6 @@ async def get_shipment(session: AsyncSession, shipment_id: uuid.UUID, merchant_i
     if merchant_id is not None:
         query = query.where(shipments.c.merchant_id == merchant_id)
     return (await session.execute(query)).one_or_none()
-
-
-async def has_shipments(session: AsyncSession, order_id: uuid.UUID) -> bool:
-    """Any non-failed shipment, whole-order ones (no lines) included."""
-    return (await session.execute(sa.select(sa.exists().where(
-        shipments.c.order_id == order_id, shipments.c.status != ShipmentStatus.FAILED)))).scalar_one()
 
 
 async def next_shipment_version(session: AsyncSession, shipment_id: uuid.UUID) -> int:
@@ -127,6 +125,13 @@ async def renew_push_lease(session: AsyncSession, shipment_id: uuid.UUID, *, lea
     return renewed.first() is not None
 
 
-async def mark_shipment(session: AsyncSession, shipment_id: uuid.UUID, **values) -> None:
-    await session.execute(shipments.update().where(shipments.c.id == shipment_id)
-                          .values(**values, updated_at=sa.func.now()))
+async def mark_shipment(session: AsyncSession, shipment_id: uuid.UUID, *, while_pending: bool = False,
+                        retry_in_s: float | None = None, **values) -> None:
+    """`while_pending`: only if nothing withdrew the shipment meanwhile (a failed push of a withdrawn
+    shipment leaves it withdrawn); `retry_in_s`: the next push is due that many seconds from now."""
+    if retry_in_s is not None:
+        values["next_attempt_at"] = sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, retry_in_s)
+    query = shipments.update().where(shipments.c.id == shipment_id)
+    if while_pending:
+        query = query.where(shipments.c.status == ShipmentStatus.PENDING)
+    await session.execute(query.values(**values, updated_at=sa.func.now()))

@@ -1,4 +1,4 @@
-"""Fulfilment's domain rules, as pure functions: which shipments an order can take, when it can be cancelled.
+"""Fulfilment's domain rules, as pure functions: which shipments an order can take.
 
 No I/O here: the use cases load the order and its shipments, these decide. Tested without servers in
 tests/fulfilment/.
@@ -6,12 +6,8 @@ tests/fulfilment/.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from shared.events.payloads import ShipmentLine
 from shared.statuses import OrderStatus
-
-CancelRefusal = Literal["already_cancelled", "has_shipments"]
 
 
 def line_error(ordered: dict[str, int], lines: list[ShipmentLine], shipped: dict[str, int]) -> tuple[str, str] | None:
@@ -38,14 +34,3 @@ def line_error(ordered: dict[str, int], lines: list[ShipmentLine], shipped: dict
 def can_book(order_status: OrderStatus) -> bool:
     """A cancelled order takes no shipment; shipped ones may (a second parcel, a corrected tracking)."""
     return order_status != OrderStatus.CANCELLED
-
-
-def cancellation_refusal(order_status: OrderStatus, has_shipments: bool) -> CancelRefusal | None:
-    """Why the merchant's cancellation must not reach the marketplace, or None to go ahead.
-
-    Cancelling twice is answered as done; an order with a live shipment (booked, not failed) has left."""
-    if order_status == OrderStatus.CANCELLED:
-        return "already_cancelled"
-    if has_shipments:
-        return "has_shipments"
-    return None

@@ -46,9 +46,3 @@ class ShipmentOut(BaseModel):
     marketplace_shipment_id: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class CancelIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "buyer asked to cancel before dispatch"}]})
-
-    reason: str | None = Field(None, max_length=500)

@@ -1,7 +1,7 @@
 """Booking a shipment: validate it against the order, store it and `shipment.booked` in one transaction.
 
 The order's projection row is locked (`SELECT … FOR UPDATE`) for the whole booking, so two bookings of one
-order, or a booking and a cancellation, take turns: each sees what the other committed. Quantities are
+order, or a booking and the application of `order.cancelled`, take turns: each sees what the other committed. Quantities are
 summed per order line across the request's lines and the shipments already booked.
 """
 
@@ -15,6 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fulfilment import repository as repo
+from services.fulfilment.errors import (
+    IdempotencyKeyReused,
+    InvalidShipmentLine,
+    OrderCancelled,
+    OrderNotFound,
+    ShipmentNotFound,
+)
 from services.fulfilment.rules import can_book, line_error
 from services.fulfilment.schemas import ShipmentIn
 from shared.events import make_event
@@ -22,7 +29,6 @@ from shared.events.payloads import ShipmentBooked
 from shared.messaging.outbox import add_event
 from shared.statuses import ShipmentStatus
 from shared.web.identity import Identity
-from shared.web.problems import Problem
 
 SOURCE = "channelbridge/fulfilment"
 
@@ -30,20 +36,20 @@ SOURCE = "channelbridge/fulfilment"
 async def book_shipment(session: AsyncSession, identity: Identity, order_id: uuid.UUID, body: ShipmentIn,
                         idempotency_key: str | None) -> tuple[object, bool]:
     """Returns (shipment row, created). A repeated Idempotency-Key returns the first shipment unchanged,
-    provided it comes with the same order and body; reused for anything else it is a 422."""
+    provided it comes with the same order and body; reused for anything else it is IdempotencyKeyReused."""
     order = await repo.get_order(session, order_id, identity.merchant_id, for_update=True)
     if order is None:
-        raise Problem(404, f"order {order_id} not found", type_="not-found")
+        raise OrderNotFound(f"order {order_id} not found")
     fingerprint = request_fingerprint(order_id, body)
     if idempotency_key:
         existing = await repo.shipment_by_idempotency_key(session, order.merchant_id, idempotency_key)
         if existing is not None:
             return _same_request(existing, order_id, fingerprint), False
     if not can_book(order.status):
-        raise Problem(409, "the order is cancelled and cannot be shipped", type_="order-cancelled")
+        raise OrderCancelled("the order is cancelled and cannot be shipped")
     ordered = {line["external_id"]: line["quantity"] for line in order.lines}
     if error := line_error(ordered, body.lines, await repo.shipped_quantities(session, order_id, ordered)):
-        _invalid(*error)
+        raise InvalidShipmentLine(*error)
 
     shipment_id = uuid.uuid4()
     lines = [line.model_dump() for line in body.lines]
@@ -65,6 +71,14 @@ async def book_shipment(session: AsyncSession, identity: Identity, order_id: uui
     return await repo.get_shipment(session, shipment_id, None), True
 
 
+async def get_shipment_of(session: AsyncSession, shipment_id: uuid.UUID, merchant_id: uuid.UUID | None):
+    """The merchant's shipment (None: any merchant's)."""
+    row = await repo.get_shipment(session, shipment_id, merchant_id)
+    if row is None:
+        raise ShipmentNotFound(f"shipment {shipment_id} not found")
+    return row
+
+
 def request_fingerprint(order_id: uuid.UUID, body: ShipmentIn) -> str:
     """SHA-256 of the route and the validated body in canonical JSON: key order, spacing and defaults
     left out or spelled out do not make two requests different."""
@@ -80,12 +94,6 @@ def _same_request(existing, order_id: uuid.UUID, fingerprint: str):
     same = (existing.idempotency_fingerprint == fingerprint if existing.idempotency_fingerprint is not None
             else existing.order_id == order_id)
     if not same:
-        message = "already used for another request (another order or body); send a new key for a new shipment"
-        raise Problem(422, f"Idempotency-Key: {message}", type_="idempotency-key-reused",
-                      errors=[{"field": "Idempotency-Key", "location": "header", "message": message}])
+        raise IdempotencyKeyReused("already used for another request (another order or body); "
+                                   "send a new key for a new shipment")
     return existing
-
-
-def _invalid(field: str, message: str):
-    raise Problem(422, f"{field}: {message}", type_="validation-error",
-                  errors=[{"field": field, "location": "body", "message": message}])

@@ -54,7 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/orders", "orders", "orders:read"),
     Route("GET", "/v1/orders/{order_id}", "orders", "orders:read"),
     Route("POST", "/v1/orders/{order_id}/shipments", "fulfilment", "fulfilment:write"),
-    Route("POST", "/v1/orders/{order_id}/cancel", "fulfilment", "orders:write"),
+    Route("POST", "/v1/orders/{order_id}/cancel", "orders", "orders:write"),
     Route("GET", "/v1/shipments/{shipment_id}", "fulfilment", "orders:read"),
 )
 

@@ -6,39 +6,29 @@ import uuid
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders import repository as repo
-from services.orders import webhooks
-from services.orders.ingest import mark_cancelled
-from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, OrderOut, OrderPage, ShipmentSummary, SyncStatus
-from shared.events.payloads import OrderLine
+from services.orders import service
+from services.orders.errors import (
+    CancellationRefused,
+    ConnectionInactive,
+    ConnectionNotFound,
+    DeliveryRejected,
+    MarketplaceUnavailable,
+    OrderNotFound,
+    OrderShipped,
+)
+from services.orders.schemas import BIGCOMMERCE_DELIVERY_DOC, CancelIn, OrderOut, OrderPage, SyncStatus
 from shared.statuses import OrderStatus
 from shared.web.identity import Identity, require_scope
-from shared.web.internal import INTERNAL_SCOPE
 from shared.web.iso_time import IsoDatetime
-from shared.web.pagination import decode_cursor, encode_cursor
+from shared.web.pagination import Cursor, InvalidCursor
 from shared.web.problems import Problem, problem_responses
 from shared.web.service_app import db_session
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1", tags=["orders"])
 webhook_router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-internal_router = APIRouter(prefix="/internal/orders", include_in_schema=False,
-                            dependencies=[Depends(require_scope(INTERNAL_SCOPE))])
-
-
-def _order_out(row, lines, shipments) -> OrderOut:
-    return OrderOut(
-        **{k: getattr(row, k) for k in ("id", "merchant_id", "connection_id", "marketplace", "external_id", "status",
-                                        "marketplace_status", "buyer", "shipping_address", "billing_address",
-                                        "billing_copied_from_shipping", "total", "currency", "placed_at", "paid_at",
-                                        "created_at", "updated_at")},
-        lines=[OrderLine(external_id=line.external_id, title=line.title, sku=line.sku, quantity=line.quantity,
-                         unit_price=line.unit_price, variations=line.variations) for line in lines],
-        shipments=[ShipmentSummary(**s._mapping) for s in shipments],
-    )
 
 
 @router.get("/orders", operation_id="listOrders", response_model=OrderPage)
@@ -51,44 +41,44 @@ async def list_orders(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> OrderPage:
-    rows = await repo.list_orders(session, merchant_id=identity.merchant_id, connection_id=connection_id,
-                                  status=status_, updated_since=updated_since,
-                                  after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    ids = [r.id for r in page]
-    lines, shipments = await repo.lines_of(session, ids), await repo.shipments_of(session, ids)
-    return OrderPage(items=[_order_out(r, lines[r.id], shipments[r.id]) for r in page],
-                     next_cursor=encode_cursor(page[-1].updated_at, page[-1].id) if more else None)
+    try:
+        after = Cursor.decode(cursor) if cursor else None
+    except InvalidCursor as exc:
+        raise Problem(422, f"cursor: {exc}", type_="validation-error",
+                      errors=[{"field": "cursor", "location": "query", "message": str(exc)}]) from exc
+    return await service.list_orders(session, merchant_id=identity.merchant_id, connection_id=connection_id,
+                                     status=status_, updated_since=updated_since, after=after, limit=limit)
 
 
 @router.get("/orders/{order_id}", operation_id="getOrder", response_model=OrderOut, responses=problem_responses(404))
 async def get_order(order_id: uuid.UUID, identity: Identity = Depends(require_scope("orders:read")),
                     session: AsyncSession = Depends(db_session)) -> OrderOut:
-    row = await repo.get_order(session, order_id, identity.merchant_id)
-    if row is None:
-        raise Problem(404, f"order {order_id} not found", type_="not-found")
-    return _order_out(row, (await repo.lines_of(session, [row.id]))[row.id],
-                      (await repo.shipments_of(session, [row.id]))[row.id])
+    try:
+        return await service.get_order(session, order_id, identity.merchant_id)
+    except OrderNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
 
 
-async def _own_connection(session: AsyncSession, connection_id: uuid.UUID, identity: Identity):
-    connection = await repo.get_connection(session, connection_id)
-    if connection is None or (identity.merchant_id is not None and connection.merchant_id != identity.merchant_id):
-        raise Problem(404, f"connection {connection_id} not found (or not yet known to orders)", type_="not-found")
-    return connection
-
-
-async def _sync_status(session: AsyncSession, connection) -> SyncStatus:
-    state = await repo.get_sync_state(session, connection.id)
-    running = await repo.sync_lock_held(session, connection.id)
-    # A run records "running" when it starts and its outcome when it ends; if its process died in between,
-    # the lock is gone while the record still says "running".
-    outcome = "interrupted" if state.last_outcome == "running" and not running else state.last_outcome
-    return SyncStatus(connection_id=connection.id, connection_status=connection.status, cursor=state.cursor,
-                      running=running, last_started_at=state.last_started_at,
-                      last_finished_at=state.last_finished_at, last_outcome=outcome,
-                      last_error=state.last_error, last_counts=state.last_counts, next_run_at=state.next_run_at,
-                      runs=state.runs)
+@router.post("/orders/{order_id}/cancel", operation_id="cancelOrder", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(404, 409, 503),
+             summary="Cancel the order at its marketplace (a clear 409 where the marketplace does not allow it)")
+async def cancel_order(order_id: uuid.UUID, request: Request, body: CancelIn | None = None,
+                       identity: Identity = Depends(require_scope("orders:write")),
+                       session: AsyncSession = Depends(db_session)) -> Response:
+    try:
+        await service.cancel_order(session, request.app.state.settings, request.app.state.auth_client,
+                                   identity.merchant_id, order_id, body.reason if body else None)
+    except OrderNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    except OrderShipped as exc:
+        raise Problem(409, str(exc), type_="order-shipped") from exc
+    except ConnectionInactive as exc:
+        raise Problem(409, str(exc), type_="connection-inactive") from exc
+    except CancellationRefused as exc:
+        raise Problem(409, str(exc), type_="cancellation-refused") from exc
+    except MarketplaceUnavailable as exc:
+        raise Problem(503, str(exc), type_="marketplace-unavailable", headers=exc.retry_after) from exc
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/connections/{connection_id}/sync", operation_id="syncConnection", response_model=SyncStatus,
@@ -97,13 +87,12 @@ async def sync_now(connection_id: uuid.UUID, request: Request,
                    identity: Identity = Depends(require_scope("connections:write")),
                    session: AsyncSession = Depends(db_session)) -> SyncStatus:
     """Ask for a sync now; it runs in the background (poll `GET …/sync` for progress)."""
-    connection = await _own_connection(session, connection_id, identity)
-    if connection.status != "active":
-        raise Problem(409, f"connection is {connection.status}; only active connections sync", type_="conflict")
-    await repo.request_sync_now(session, connection_id)
-    await session.commit()
-    request.app.state.order_sync.poke()
-    return await _sync_status(session, connection)
+    try:
+        return await service.request_sync(session, request.app.state.order_sync, connection_id, identity.merchant_id)
+    except ConnectionNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    except ConnectionInactive as exc:
+        raise Problem(409, str(exc), type_="conflict") from exc
 
 
 @router.get("/connections/{connection_id}/sync", operation_id="getConnectionSync", response_model=SyncStatus,
@@ -111,7 +100,11 @@ async def sync_now(connection_id: uuid.UUID, request: Request,
 async def sync_progress(connection_id: uuid.UUID, request: Request,
                         identity: Identity = Depends(require_scope("connections:read")),
                         session: AsyncSession = Depends(db_session)) -> SyncStatus:
-    return await _sync_status(session, await _own_connection(session, connection_id, identity))
+    try:
+        connection = await service.own_connection(session, connection_id, identity.merchant_id)
+    except ConnectionNotFound as exc:
+        raise Problem(404, str(exc), type_="not-found") from exc
+    return await service.sync_status(session, connection)
 
 
 @webhook_router.post("/bigcommerce/{connection_id}", operation_id="receiveBigCommerceWebhook",
@@ -126,27 +119,13 @@ async def bigcommerce_delivery(connection_id: uuid.UUID, request: Request,
     a forged delivery answers 401 and changes nothing.
     """
     try:
-        outcome = await webhooks.handle_delivery(session, request.app.state.box, request.app.state.order_sync,
-                                                 connection_id, request.headers, await request.body())
-    except LookupError as exc:
+        outcome = await service.receive_webhook_delivery(session, request.app.state.box, request.app.state.order_sync,
+                                                         connection_id, request.headers, await request.body())
+    except ConnectionNotFound as exc:
         raise Problem(404, str(exc), type_="not-found") from exc
-    except webhooks.DeliveryRejected as exc:
+    except DeliveryRejected as exc:
         log.warning("orders.webhook_rejected", connection_id=str(connection_id), reason=str(exc))
         raise Problem(401, f"webhook rejected: {exc}", type_="webhook-rejected") from exc
-    except webhooks.DeliveryNotProcessed as exc:
-        raise Problem(503, f"could not fetch the order: {exc}", type_="marketplace-unavailable",
-                      headers=exc.retry_after) from exc
+    except MarketplaceUnavailable as exc:
+        raise Problem(503, str(exc), type_="marketplace-unavailable", headers=exc.retry_after) from exc
     return {"status": outcome}
-
-
-class CancelledIn(BaseModel):
-    reason: str | None = None
-
-
-@internal_router.post("/{order_id}/cancelled", status_code=204)
-async def cancelled_at_marketplace(order_id: uuid.UUID, body: CancelledIn,
-                                   session: AsyncSession = Depends(db_session)) -> Response:
-    """Fulfilment cancelled the order at its marketplace: mark it and emit `order.cancelled` (once)."""
-    await mark_cancelled(session, order_id, body.reason)
-    await session.commit()
-    return Response(status_code=204)

@@ -15,6 +15,7 @@ from shared.events.payloads import (
     OrderFulfilled,
     OrderUpdated,
     ShipmentBooked,
+    ShipmentCancelled,
 )
 from shared.statuses import ConnectionStatus, OrderShipmentStatus, OrderStatus
 
@@ -49,6 +50,14 @@ async def shipment_booked(session: AsyncSession, event: CloudEvent, payload: Shi
             "tracking_number": payload.tracking_number, "status": OrderShipmentStatus.BOOKED}, event.aggregate_version)
 
 
+async def shipment_cancelled(session: AsyncSession, event: CloudEvent, payload: ShipmentCancelled) -> None:
+    """Fulfilment withdrew a shipment (its order was cancelled before the tracking was pushed): the order
+    reads with it as cancelled, and it no longer stands in the way of a cancellation."""
+    if await repo.get_order(session, payload.order_id, None) is not None:
+        await repo.apply_shipment_event(session, {"shipment_id": payload.shipment_id, "order_id": payload.order_id,
+                                                  "status": OrderShipmentStatus.CANCELLED}, event.aggregate_version)
+
+
 async def order_fulfilled(session: AsyncSession, event: CloudEvent, payload: OrderFulfilled) -> None:
     """The marketplace confirmed the tracking: the order is shipped (once fully shipped)."""
     row = await repo.get_order(session, payload.order_id, None)
@@ -69,5 +78,6 @@ HANDLERS = {
     "connection.disconnected": connection_disconnected,
     "connection.needs_reauth": connection_needs_reauth,
     "shipment.booked": shipment_booked,
+    "shipment.cancelled": shipment_cancelled,
     "order.fulfilled": order_fulfilled,
 }

@@ -21,8 +21,8 @@ from shared.web.service_app import ServiceSpec, create_service_app
 async def wire(app: FastAPI) -> None:
     settings = app.state.settings
     app.state.box = SecretBox(settings.encryption_keys.get_secret_value())
-    app.state.order_sync = OrderSync(settings, app.state.engine, app.state.sessions,
-                                     AuthClient.from_settings(settings), app.state.box)
+    app.state.auth_client = AuthClient.from_settings(settings)
+    app.state.order_sync = OrderSync(settings, app.state.engine, app.state.sessions, app.state.auth_client, app.state.box)
 
 
 async def run_order_sync(app: FastAPI) -> None:
@@ -35,7 +35,7 @@ SPEC = ServiceSpec(
     title="ChannelBridge orders",
     migrations_dir=Path(__file__).parent / "migrations",
     metadata=metadata,
-    routers=[api.router, api.webhook_router, api.internal_router],
+    routers=[api.router, api.webhook_router],
     handlers=consumers.HANDLERS,
     on_startup=wire,
     background=[run_order_sync],

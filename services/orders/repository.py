@@ -9,10 +9,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.orders.models import connections, customers, order_lines, order_shipments, orders, rejected_payloads, sync_states
+from services.orders.models import (
+    connections,
+    customers,
+    marketplace_webhooks,
+    order_lines,
+    order_shipments,
+    orders,
+    rejected_payloads,
+    sync_states,
+    webhook_deliveries,
+)
 from shared.db.locks import advisory_key, advisory_lock_held
 from shared.db.versions import is_newer
-from shared.statuses import ConnectionStatus, OrderStatus
+from shared.statuses import ConnectionStatus, OrderShipmentStatus, OrderStatus
+from shared.web.pagination import Cursor
 
 
 async def order_by_external_id(session: AsyncSession, connection_id: uuid.UUID, external_id: str):
@@ -68,6 +79,12 @@ async def shipments_of(session: AsyncSession, order_ids: list[uuid.UUID]) -> dic
     return by_order
 
 
+async def has_shipments(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    """Any shipment fulfilment told us about and has not withdrawn (booked, or confirmed by the marketplace)."""
+    return (await session.execute(sa.select(sa.exists().where(
+        order_shipments.c.order_id == order_id, order_shipments.c.status != OrderShipmentStatus.CANCELLED)))).scalar_one()
+
+
 async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uuid.UUID | None, *,
                     for_update: bool = False):
     query = sa.select(orders).where(orders.c.id == order_id)
@@ -79,7 +96,7 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID, merchant_id: uui
 
 
 async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, connection_id: uuid.UUID | None,
-                      status: OrderStatus | None, updated_since: datetime | None, after: tuple[datetime, uuid.UUID] | None,
+                      status: OrderStatus | None, updated_since: datetime | None, after: Cursor | None,
                       limit: int) -> list:
     """Keyset pagination on (updated_at, id): stable while orders keep changing."""
     query = sa.select(orders)
@@ -92,7 +109,7 @@ async def list_orders(session: AsyncSession, *, merchant_id: uuid.UUID | None, c
     if updated_since is not None:
         query = query.where(orders.c.updated_at >= updated_since)
     if after is not None:
-        query = query.where(sa.tuple_(orders.c.updated_at, orders.c.id) > sa.tuple_(*after))
+        query = query.where(sa.tuple_(orders.c.updated_at, orders.c.id) > sa.tuple_(sa.literal(after.at), sa.literal(after.id)))
     return list((await session.execute(query.order_by(orders.c.updated_at, orders.c.id).limit(limit))).all())
 
 
@@ -213,3 +230,30 @@ async def mark_swept(session: AsyncSession, connection_id: uuid.UUID, started_at
 async def mark_archive_imported(session: AsyncSession, connection_id: uuid.UUID, since) -> None:
     await session.execute(sync_states.update().where(sync_states.c.connection_id == connection_id)
                           .values(archive_imported_since=since))
+
+
+# --- marketplace webhooks -------------------------------------------------------------------------------
+
+
+async def get_webhook_registration(session: AsyncSession, connection_id: uuid.UUID):
+    return (await session.execute(sa.select(marketplace_webhooks).where(
+        marketplace_webhooks.c.connection_id == connection_id))).one_or_none()
+
+
+async def save_webhook_registration(session: AsyncSession, *, connection_id: uuid.UUID, destination: str,
+                                    secret: str, signing_secret: str | None, hook_ids: list) -> None:
+    """The connection's webhooks as now registered at the marketplace (secrets already sealed)."""
+    stmt = insert(marketplace_webhooks).values(
+        connection_id=connection_id, destination=destination, secret=secret, signing_secret=signing_secret,
+        hook_ids=hook_ids, registered_at=sa.func.now())
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["connection_id"],
+        set_={"destination": destination, "hook_ids": hook_ids, "registered_at": sa.func.now(),
+              "secret": stmt.excluded.secret, "signing_secret": stmt.excluded.signing_secret}))
+
+
+async def record_webhook_delivery(session: AsyncSession, **values) -> bool:
+    """True the first time this delivery id is seen for the connection."""
+    inserted = await session.execute(insert(webhook_deliveries).values(**values).on_conflict_do_nothing()
+                                     .returning(webhook_deliveries.c.delivery_id))
+    return inserted.scalar_one_or_none() is not None

@@ -1,4 +1,5 @@
-"""The order's domain rules, as pure functions: its status machine and what a re-seen order changes.
+"""The order's domain rules, as pure functions: its status machine, what a re-seen order changes and when a
+merchant's cancellation may go to the marketplace.
 
 No I/O here: `ingest` loads and stores, these decide. Tested without servers in tests/orders/.
 """
@@ -12,6 +13,7 @@ from shared.marketplaces.base import MarketplaceOrder, OrderState
 from shared.statuses import OrderStatus
 
 Change = Literal["updated", "cancelled", "unchanged", "stale"]
+CancelRefusal = Literal["already_cancelled", "has_shipments"]
 
 
 class HeldOrder(Protocol):
@@ -61,3 +63,15 @@ def change_on_resight(held: HeldOrder, order: MarketplaceOrder, order_hash: str,
     if status == OrderStatus.CANCELLED and held.status != OrderStatus.CANCELLED:
         return "cancelled", status
     return "updated", status
+
+
+def cancellation_refusal(order_status: OrderStatus, has_shipments: bool) -> CancelRefusal | None:
+    """Why the merchant's cancellation must not reach the marketplace, or None to go ahead.
+
+    Cancelling twice is answered as done; an order whose shipment the orders service knows of (booked or
+    confirmed) has left."""
+    if order_status == OrderStatus.CANCELLED:
+        return "already_cancelled"
+    if has_shipments:
+        return "has_shipments"
+    return None

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.payloads import Address, Buyer, OrderLine
 from shared.statuses import ConnectionStatus, OrderShipmentStatus, OrderStatus
@@ -83,3 +83,9 @@ BIGCOMMERCE_DELIVERY_DOC: dict = {"requestBody": {"required": True, "content": {
                 "created_at": 1733570000, "hash": "3f7d9a1c2b4e5f60718293a4b5c6d7e8f9a0b1c2",
                 "data": {"type": "order", "id": 250}},
 }}}}
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "buyer asked to cancel before dispatch"}]})
+
+    reason: str | None = Field(None, max_length=500)

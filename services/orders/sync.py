@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.orders import repository as repo
@@ -22,6 +21,7 @@ from services.orders import webhooks
 from services.orders.ingest import IngestPolicy, ingest_order, live_policy
 from shared.auth_client import AuthClient, ConnectionNotFound
 from shared.crypto import SecretBox
+from shared.db.locks import holding_lock
 from shared.marketplaces.base import (
     AuthorizationLost,
     MarketplaceError,
@@ -82,14 +82,9 @@ class OrderSync:
 
     async def sync_connection(self, connection_id: uuid.UUID) -> dict | None:
         """Run one sync if no one else is; returns its counts, or None when another syncer holds the shop."""
-        async with self._engine.connect() as lock_conn:
-            key = repo.sync_lock_key(connection_id)
-            if not await lock_conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}):
-                return None
-            try:
-                return await self._sync_locked(connection_id)
-            finally:
-                await lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        async with (self._engine.connect() as lock_conn,
+                    holding_lock(lock_conn, repo.sync_lock_key(connection_id), wait=False) as held):
+            return await self._sync_locked(connection_id) if held else None
 
     async def _sync_locked(self, connection_id: uuid.UUID) -> dict:
         interval = self._settings.order_sync_interval_s

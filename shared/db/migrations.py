@@ -15,7 +15,7 @@ from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.locks import advisory_key
+from shared.db.locks import advisory_key, holding_lock
 
 VERSION_TABLE = "alembic_version"
 
@@ -46,19 +46,13 @@ def run_env(context: EnvironmentContext) -> None:
 
 async def migrate_to_head(engine: AsyncEngine, migrations_dir: Path, schema: str, metadata: MetaData) -> None:
     cfg = alembic_config(migrations_dir, schema, metadata)
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(f"migrate:{schema}")})
-        try:
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            await conn.commit()
+    async with engine.connect() as conn, holding_lock(conn, advisory_key(f"migrate:{schema}")):
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await conn.commit()
 
-            def upgrade(sync_conn) -> None:
-                cfg.attributes["connection"] = sync_conn
-                command.upgrade(cfg, "head")
+        def upgrade(sync_conn) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, "head")
 
-            await conn.run_sync(upgrade)
-            await conn.commit()
-        finally:
-            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(f"migrate:{schema}")})
-            await conn.commit()
-
+        await conn.run_sync(upgrade)
+        await conn.commit()

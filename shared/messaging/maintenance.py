@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.locks import advisory_key
+from shared.db.locks import advisory_key, holding_lock
 from shared.metrics import MESSAGING_PRUNED, OUTBOX_BACKLOG, OUTBOX_OLDEST_UNSENT_AGE, OUTBOX_PARKED
 from shared.settings import Settings
 
@@ -71,27 +71,22 @@ class MessagingMaintenance:
         """Delete published outbox rows and inbox rows past their retention; rows deleted per table
         (nothing if another replica is pruning this schema now)."""
         deleted = {"outbox": 0, "inbox": 0}
-        async with self._engine.connect() as conn:
-            lock = advisory_key(f"prune:{self._schema}")
-            if not await conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": lock}):
+        async with (self._engine.connect() as conn,
+                    holding_lock(conn, advisory_key(f"prune:{self._schema}"), wait=False) as held):
+            if not held:
                 return deleted
-            await conn.commit()
-            try:
-                for table, statement, hours in (
-                    ("outbox", _PRUNE_OUTBOX, self._settings.outbox_retention_hours),
-                    ("inbox", _PRUNE_INBOX, self._settings.inbox_retention_hours),
-                ):
-                    while True:
-                        result = await conn.execute(statement, {"retention_s": hours * 3600,
-                                                                "batch": self._settings.messaging_prune_batch})
-                        await conn.commit()
-                        deleted[table] += result.rowcount
-                        MESSAGING_PRUNED.labels(self._schema, table).inc(result.rowcount)
-                        if result.rowcount < self._settings.messaging_prune_batch:
-                            break
-            finally:
-                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock})
-                await conn.commit()
+            for table, statement, hours in (
+                ("outbox", _PRUNE_OUTBOX, self._settings.outbox_retention_hours),
+                ("inbox", _PRUNE_INBOX, self._settings.inbox_retention_hours),
+            ):
+                while True:
+                    result = await conn.execute(statement, {"retention_s": hours * 3600,
+                                                            "batch": self._settings.messaging_prune_batch})
+                    await conn.commit()
+                    deleted[table] += result.rowcount
+                    MESSAGING_PRUNED.labels(self._schema, table).inc(result.rowcount)
+                    if result.rowcount < self._settings.messaging_prune_batch:
+                        break
         if any(deleted.values()):
             log.info("messaging.pruned", schema=self._schema, **deleted)
         return deleted

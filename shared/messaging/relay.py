@@ -22,7 +22,7 @@ import structlog
 from aiokafka.errors import BrokerResponseError, KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from sqlalchemy.engine import make_url
 
-from shared.db.locks import advisory_key
+from shared.db.locks import advisory_key, try_lock_asyncpg
 from shared.events.registry import all_topics
 from shared.messaging.kafka import ensure_topics, make_producer
 from shared.messaging.outbox import notify_channel
@@ -104,7 +104,7 @@ class OutboxRelay:
         try:
             # Another replica relays; poll for its lock (an Event cannot tell us when another process lets go).
             lock = advisory_key(f"relay:{self._schema}")
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock):  # noqa: ASYNC110
+            while not await try_lock_asyncpg(conn, lock):  # noqa: ASYNC110
                 await asyncio.sleep(2.0)
             await conn.add_listener(notify_channel(self._schema), lambda *_: self._wakeup.set())
             log.info("outbox.relay_leader", schema=self._schema)

@@ -5,37 +5,21 @@ Runs its own auth processes on a database of their own, so an empty `auth` schem
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from shared.db import create_engine_for_schema
 from shared.devstack.processes import free_listen_port
 from shared.devstack.stack import Component, Stack
 from tests.auth.conftest import request_token
-from tests.conftest import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, stack_env
+from tests.conftest import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, scratch_database, stack_env
 
 
 @pytest.fixture
 async def empty_database_url(settings):
-    name = f"auth_replicas_{uuid.uuid4().hex[:8]}"
-    url = make_url(settings.database_url)
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield url.set(database=name).render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with scratch_database(settings, "auth_replicas") as url:
+        yield url
 
 
 def auth_replicas(settings, database_url: str, log_dir, count: int, **env) -> Stack:

@@ -76,6 +76,9 @@ async def test_two_concurrent_bookings_of_the_last_unit_book_it_once(gateway, bi
 
 
 async def test_a_booking_racing_a_cancellation_never_leaves_a_shipment_on_a_cancelled_order(gateway, bigcommerce):
+    """Cancelling is the orders service's, booking fulfilment's: they cannot share a lock. A booking that lands
+    while the cancellation is at the marketplace is withdrawn when `order.cancelled` reaches fulfilment, its
+    tracking never pushed; the order reads cancelled with that shipment cancelled."""
     merchant, [order], store_hash, [bc_id] = await _orders(gateway, bigcommerce, 1)
     order_path = f"/stores/{store_hash}/v2/orders/{bc_id}"
     # Pushes of a booked shipment fail for now (so BigCommerce itself cannot refuse the cancellation as
@@ -92,11 +95,41 @@ async def test_a_booking_racing_a_cancellation_never_leaves_a_shipment_on_a_canc
     booking = await gateway.post(f"/v1/orders/{order['id']}/shipments", headers=merchant.headers,
                                  json={"carrier": "UPS", "tracking_number": "1Z-RACE"})
     cancelled = await cancel
+
+    # The orders service checked for shipments before calling the marketplace, and fulfilment learns of the
+    # cancellation only from `order.cancelled`: the booking is taken, then withdrawn.
+    assert (cancelled.status_code, booking.status_code) == (204, 201), (cancelled.text, booking.text)
+    shipment = booking.json()
+
+    async def withdrawn():
+        return (await merchant.call("GET", f"/v1/shipments/{shipment['id']}"))["status"] == "cancelled"
+    await eventually(withdrawn, timeout=30)
+
+    async def order_reads_it_cancelled():
+        read = await merchant.call("GET", f"/v1/orders/{order['id']}")
+        return read["status"] == "cancelled" and [s["status"] for s in read["shipments"]] == ["cancelled"]
+    await eventually(order_reads_it_cancelled, timeout=30)
+    assert (await bigcommerce.control("GET", f"/stores/{store_hash}/shipments"))["results"] == []
+    again = await gateway.post(f"/v1/orders/{order['id']}/shipments", headers=merchant.headers,
+                               json={"carrier": "UPS", "tracking_number": "1Z-AFTER"})
+    assert again.status_code == 409 and again.json()["type"].endswith("/order-cancelled"), again.text
     await bigcommerce.control("DELETE", "/faults")
 
-    assert (cancelled.status_code, booking.status_code) in ((204, 409), (409, 201)), (cancelled.text, booking.text)
-    if cancelled.status_code == 204:
-        assert booking.json()["type"].endswith("/order-cancelled")
+
+async def test_an_order_whose_shipment_the_orders_service_knows_is_not_cancelled(gateway, bigcommerce):
+    """The orders service decides from its projection of fulfilment's shipments: once `shipment.booked`
+    has reached it, the cancellation is refused before the marketplace is asked."""
+    merchant, [order], store_hash, [bc_id] = await _orders(gateway, bigcommerce, 1)
+    await merchant.call("POST", f"/v1/orders/{order['id']}/shipments", 201,
+                        json={"carrier": "UPS", "tracking_number": "1Z-KNOWN"})
+
+    async def shipment_known_to_orders():
+        return (await merchant.call("GET", f"/v1/orders/{order['id']}"))["shipments"] != []
+    await eventually(shipment_known_to_orders)
+
+    refused = await gateway.post(f"/v1/orders/{order['id']}/cancel", headers=merchant.headers, json={})
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/order-shipped"), refused.text
+    assert (await bigcommerce.control("GET", f"/stores/{store_hash}/orders/{bc_id}"))["status_id"] != 5
 
 
 async def test_a_booking_waits_for_an_order_cancelled_being_applied_and_is_refused(gateway, bigcommerce, settings):

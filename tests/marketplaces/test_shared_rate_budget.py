@@ -13,12 +13,10 @@ import shutil
 import time
 import uuid
 
-import asyncpg
 import httpx
 import pytest
 import redis.asyncio as redis
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 
 from sandbox.etsy.app import create_app
 from sandbox.etsy.state import DEFAULT_CLIENT_ID, DEFAULT_SECRET, EtsyState
@@ -37,7 +35,7 @@ from tests.auth.conftest import (
     create_merchant,
     signed_as,
 )
-from tests.conftest import eventually, stack_env
+from tests.conftest import eventually, scratch_database, stack_env
 from tests.inprocess import serve
 
 BUDGET_PER_S = 4  # CB_ETSY_RATE_PER_SECOND: a burst of 4, then 4/s
@@ -47,20 +45,8 @@ SHOPS = 12
 
 @pytest.fixture
 async def own_database_url(settings):
-    name = f"rate_budget_{uuid.uuid4().hex[:8]}"
-    url = make_url(settings.database_url)
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield url.set(database=name).render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with scratch_database(settings, "rate_budget") as url:
+        yield url
 
 
 @pytest.fixture

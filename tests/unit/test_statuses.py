@@ -33,8 +33,9 @@ def _snapshot(status) -> OrderSnapshot:
 
 def test_the_values_on_the_wire_are_the_strings_they_always_were():
     assert [s.value for s in OrderStatus] == ["paid", "shipped", "cancelled"]
-    assert [s.value for s in ShipmentStatus] == ["pending", "pushed", "failed"]
-    assert [s.value for s in OrderShipmentStatus] == ["booked", "confirmed"]
+    # `cancelled`: a shipment withdrawn unpushed when its order is cancelled (since cancellation moved to orders)
+    assert [s.value for s in ShipmentStatus] == ["pending", "pushed", "failed", "cancelled"]
+    assert [s.value for s in OrderShipmentStatus] == ["booked", "confirmed", "cancelled"]
     assert [s.value for s in ConnectionStatus] == ["pending", "active", "needs_attention", "needs_reauth",
                                                    "disconnected"]
     assert [s.value for s in PublicationStatus] == ["pending", "publishing", "published", "failed"]

@@ -12,8 +12,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.models import connection_settings_audit, connection_tokens, connections, oauth_states
-from services.auth.pagination import Cursor
 from shared.statuses import ConnectionStatus
+from shared.web.pagination import Cursor
 
 # --- connections ---
 
@@ -50,7 +50,7 @@ async def list_connections(session: AsyncSession, merchant_id: uuid.UUID | None,
     stmt = sa.select(connections)
     if cursor is not None:
         stmt = stmt.where(sa.tuple_(connections.c.created_at, connections.c.id)
-                          > sa.tuple_(sa.literal(cursor.created_at), sa.literal(cursor.id)))
+                          > sa.tuple_(sa.literal(cursor.at), sa.literal(cursor.id)))
     if merchant_id is not None:
         stmt = stmt.where(connections.c.merchant_id == merchant_id)
     stmt = stmt.order_by(connections.c.created_at, connections.c.id).limit(limit + 1)

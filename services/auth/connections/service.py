@@ -29,7 +29,7 @@ from services.auth.errors import (
     MarketplaceUnavailable,
     NotFound,
 )
-from services.auth.pagination import Cursor, next_cursor
+from services.auth.pagination import next_cursor, parse_cursor
 from services.auth.service import Page
 from shared.crypto import SecretBox
 from shared.marketplaces.base import AuthorizationLost, RejectedByMarketplace, TransientMarketplaceError
@@ -252,7 +252,7 @@ async def list_connections(session: AsyncSession, identity: Identity, merchant_i
         merchant_id = identity.merchant_id
         if merchant_id is None:
             raise NotFound("merchant")
-    rows = await repo.list_connections(session, merchant_id, Cursor.decode(cursor) if cursor else None, limit)
+    rows = await repo.list_connections(session, merchant_id, parse_cursor(cursor), limit)
     return Page(items=rows[:limit], next_cursor=next_cursor(rows, limit))
 
 

@@ -1,18 +1,9 @@
-"""When an order can still take a shipment, and when a merchant's cancellation may go to the marketplace."""
+"""When a merchant's cancellation may go to the marketplace (an orders use case since cancellation moved to orders)."""
 
 from __future__ import annotations
 
-import pytest
-
-from services.fulfilment.rules import can_book, cancellation_refusal
+from services.orders.rules import cancellation_refusal
 from shared.statuses import OrderStatus
-
-
-@pytest.mark.parametrize(("status", "bookable"), [
-    (OrderStatus.PAID, True), (OrderStatus.SHIPPED, True), (OrderStatus.CANCELLED, False),
-])
-def test_only_a_cancelled_order_refuses_a_shipment(status, bookable):
-    assert can_book(status) is bookable
 
 
 def test_a_paid_order_without_shipments_may_be_cancelled():
