@@ -382,7 +382,7 @@ def apply_stock_state(listing: Listing, now: int) -> None:
         listing.state, listing.state_timestamp = "active", now
 
 
-def check_can_activate(listing: Listing, profiles: dict[int, ShippingProfile]) -> None:
+def check_can_activate(listing: Listing, profiles: dict[int, ShippingProfile], needs_readiness: bool) -> None:
     if not listing.images:
         raise EtsyError(400, "Cannot activate listing: a listing needs at least one image to be active.")
     if listing.listing_type != "download":
@@ -391,6 +391,8 @@ def check_can_activate(listing: Listing, profiles: dict[int, ShippingProfile]) -
             raise EtsyError(400, "Cannot activate listing: a physical listing needs a shipping_profile_id.")
         if not profile.destinations:
             raise EtsyError(400, "Cannot activate listing: its shipping profile has no destinations.")
+        if needs_readiness and listing.readiness_state_id is None:
+            raise EtsyError(400, "Cannot activate listing: a physical listing needs a readiness_state_id.")
 
 
 # --------------------------------------------------------------------------- payloads

@@ -172,6 +172,12 @@ def _check_readiness_ref(state: EtsyState, shop: Shop, readiness_id: int) -> Non
         raise bad_request(f"Invalid readiness_state_id: {readiness_id} is not a processing profile of this shop.")
 
 
+SORT_PARAMS = {
+    "sort_on": ("created", "price", "updated", "score"),
+    "sort_order": ("asc", "ascending", "desc", "descending", "up", "down"),
+}
+
+
 @router.get("/shops/{shop_id}/listings")
 async def get_listings_by_shop(request: Request, shop_id: str) -> dict[str, Any]:
     state = etsy_state(request)
@@ -182,6 +188,11 @@ async def get_listings_by_shop(request: Request, shop_id: str) -> dict[str, Any]
     limit = _query_int(request, "limit", 25, 1, 100)
     offset = _query_int(request, "offset", 0, 0)
     includes = _includes(request)
+    for name, allowed in SORT_PARAMS.items():
+        value = request.query_params.get(name)
+        if value is not None and value not in allowed:
+            raise bad_request(f"Parameter '{name}' must be one of {', '.join(allowed)}; got '{value}'.")
+    # Spec: sort_on/sort_order only act with search options, so a shop's listings stay newest first.
     matching = [x for x in state.listings.values() if x.shop_id == shop.shop_id and x.state == wanted]
     matching.sort(key=lambda x: (x.created, x.listing_id), reverse=True)
     page = matching[offset : offset + limit]
@@ -227,6 +238,11 @@ async def update_listing(request: Request, shop_id: str, listing_id: str) -> dic
         assert profile_id is not None
         _check_profile_ref(state, shop, profile_id)
         changes["shipping_profile_id"] = profile_id
+    if form.has("readiness_state_id"):
+        readiness_id = form.int("readiness_state_id", required=True, minimum=1)
+        assert readiness_id is not None
+        _check_readiness_ref(state, shop, readiness_id)
+        changes["readiness_state_id"] = readiness_id
     if form.has("tags") or form.has("tags[]"):
         changes["tags"] = lx.check_tags(form.str_list("tags") or [])
     if form.has("materials") or form.has("materials[]"):
@@ -240,7 +256,7 @@ async def update_listing(request: Request, shop_id: str, listing_id: str) -> dic
     now = state.now_s()
     if new_state == "active" and listing.state != "active":
         probe = lx.Listing(**{**vars(listing), **changes})
-        lx.check_can_activate(probe, state.shipping_profiles)
+        lx.check_can_activate(probe, state.shipping_profiles, state.settings.require_processing_profile)
     for key, value in changes.items():
         setattr(listing, key, value)
     if new_state is not None and new_state != listing.state:

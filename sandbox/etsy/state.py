@@ -107,6 +107,9 @@ class Settings:
     # Since Feb 2026 Etsy rejects a bare keystring; False restores the 2025 behaviour.
     require_shared_secret: bool = True
     carriers: list[str] | None = field(default_factory=lambda: list(DEFAULT_CARRIERS))
+    # 2025-26 processing-profile migration: once it applies to a shop, a physical listing needs a
+    # readiness_state_id to go active. Off by default, as in the vendored 2025 spec.
+    require_processing_profile: bool = False
 
 
 @dataclass

@@ -438,3 +438,42 @@ def test_full_publishing_sequence_reads_back_exactly(etsy: EtsyHarness, shop: di
     assert [i["rank"] for i in back["images"]] == [1]
     live = etsy.api("GET", f"/shops/{sid}/listings", token=seller).json()
     assert [x["listing_id"] for x in live["results"]] == [lid]
+
+
+def test_processing_profile_required_for_activation_when_switched_on(
+    etsy: EtsyHarness, shop: dict[str, Any], seller: str
+) -> None:
+    sid = shop["shop_id"]
+    etsy.settings(require_processing_profile=True)
+    listing = publishable(etsy, sid, seller)
+    path = f"/shops/{sid}/listings/{listing['listing_id']}"
+    refused = etsy.api("PATCH", path, token=seller, data={"state": "active"})
+    assert refused.status_code == 400
+    assert "readiness_state_id" in refused.json()["error"]
+    definition = etsy.api("POST", f"/shops/{sid}/readiness-state-definitions", token=seller,
+                          data={"readiness_state": "ready_to_ship", "min_processing_time": 1, "max_processing_time": 2,
+                                "processing_time_unit": "days"}).json()
+    with etsy.contract.off_spec_request():  # readiness_state_id on updateListing is a 2026 field
+        live = etsy.api("PATCH", path, token=seller,
+                        data={"state": "active", "readiness_state_id": definition["readiness_state_id"]})
+    assert live.status_code == 200, live.text
+    assert live.json()["state"] == "active"
+
+
+def test_edge_faults_and_request_log_cover_listing_routes(etsy: EtsyHarness, shop: dict[str, Any], seller: str) -> None:
+    seeded = etsy.control("POST", f"/shops/{shop['shop_id']}/listings",
+                          json={"inventory": {"products": [{"sku": "K", "offerings": [{"price": 2, "quantity": 4}]}]}})
+    lid = seeded["listing_id"]
+    etsy.fault(kind="server_error", path_prefix=f"/v3/application/listings/{lid}/inventory")
+    failed = etsy.api("PUT", f"/listings/{lid}/inventory", token=seller,
+                      json={"products": [{"sku": "K", "offerings": [{"price": 2, "quantity": 0}]}]})
+    assert failed.status_code == 500
+    assert etsy.control("GET", f"/shops/{shop['shop_id']}/listings/{lid}")["quantity"] == 4
+    log = etsy.requests_log(f"/v3/application/listings/{lid}/inventory")
+    assert [(r["method"], r["status"], r["fault"]) for r in log] == [("PUT", 500, "server_error")]
+    ok = etsy.api("GET", f"/listings/{lid}/inventory", token=seller)
+    assert ok.headers["x-limit-per-second"] == "1000"
+    with etsy.contract.off_spec_request():
+        bad_sort = etsy.api("GET", f"/shops/{shop['shop_id']}/listings", token=seller, params={"sort_on": "name"})
+    assert bad_sort.status_code == 400
+    assert "sort_on" in bad_sort.json()["error"]
