@@ -150,7 +150,7 @@ class Form:
     def has(self, name: str) -> bool:
         return name in self.data
 
-    def str(self, name: str, required: bool = False) -> str | None:
+    def text(self, name: str, required: bool = False) -> str | None:
         values = self.data.get(name)
         if not values or values[0] == "":
             if required:
@@ -158,9 +158,9 @@ class Form:
             return None
         return values[0]
 
-    def int(self, name: str, required: bool = False, minimum: int | None = None,
+    def integer(self, name: str, required: bool = False, minimum: int | None = None,
             maximum: int | None = None) -> int | None:
-        raw = self.str(name, required)
+        raw = self.text(name, required)
         if raw is None:
             return None
         try:
@@ -172,17 +172,17 @@ class Form:
         return value
 
     def money(self, name: str, required: bool = False, positive: bool = True) -> int | None:
-        raw = self.str(name, required)
+        raw = self.text(name, required)
         return None if raw is None else to_minor(raw, name, positive=positive)
 
     def enum(self, name: str, allowed: tuple[str, ...], required: bool = False) -> str | None:
-        raw = self.str(name, required)
+        raw = self.text(name, required)
         if raw is not None and raw not in allowed:
             raise bad_request(f"Parameter '{name}' must be one of {', '.join(allowed)}; got '{raw}'.")
         return raw
 
-    def bool(self, name: str) -> bool | None:
-        raw = self.str(name)
+    def flag(self, name: str) -> bool | None:
+        raw = self.text(name)
         if raw is None:
             return None
         if raw.lower() in ("true", "1"):

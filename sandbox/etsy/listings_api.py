@@ -104,29 +104,29 @@ async def create_draft_listing(request: Request, shop_id: str) -> dict[str, Any]
     state = etsy_state(request)
     shop = _owned_shop(state, shop_id, _auth(request, "listings_w"))
     form = await _form(request)
-    quantity = form.int("quantity", required=True)
+    quantity = form.integer("quantity", required=True)
     assert quantity is not None
     if quantity < 1 or quantity > 999:
         raise bad_request(f"Parameter 'quantity' must be between 1 and 999, got {quantity}.")
-    title = lx.check_title(form.str("title", required=True) or "")
-    description = form.str("description", required=True) or ""
+    title = lx.check_title(form.text("title", required=True) or "")
+    description = form.text("description", required=True) or ""
     price = form.money("price", required=True)
     who_made = form.enum("who_made", lx.WHO_MADE, required=True)
     when_made = form.enum("when_made", lx.WHEN_MADE, required=True)
-    taxonomy_id = form.int("taxonomy_id", required=True, minimum=1)
+    taxonomy_id = form.integer("taxonomy_id", required=True, minimum=1)
     listing_type = form.enum("type", lx.LISTING_TYPES) or "physical"
-    shipping_profile_id = form.int("shipping_profile_id", minimum=1)
+    shipping_profile_id = form.integer("shipping_profile_id", minimum=1)
     if shipping_profile_id is not None:
         _check_profile_ref(state, shop, shipping_profile_id)
     elif listing_type == "physical":
         raise bad_request("Missing required parameter: shipping_profile_id (required for physical listings).")
-    readiness_state_id = form.int("readiness_state_id", minimum=1)
+    readiness_state_id = form.integer("readiness_state_id", minimum=1)
     if readiness_state_id is not None:
         _check_readiness_ref(state, shop, readiness_state_id)
     tags = lx.check_tags(form.str_list("tags") or [])
     materials = lx.check_materials(form.str_list("materials") or [])
     weight_unit = form.enum("item_weight_unit", lx.WEIGHT_UNITS)
-    weight = form.str("item_weight")
+    weight = form.text("item_weight")
     now = state.now_s()
     listing = lx.Listing(
         listing_id=state.next_id("listing"),
@@ -142,13 +142,13 @@ async def create_draft_listing(request: Request, shop_id: str) -> dict[str, Any]
         updated=now,
         state_timestamp=now,
         shipping_profile_id=shipping_profile_id,
-        return_policy_id=form.int("return_policy_id", minimum=1),
+        return_policy_id=form.integer("return_policy_id", minimum=1),
         readiness_state_id=readiness_state_id,
         tags=tags,
         materials=materials,
-        is_supply=form.bool("is_supply"),
-        should_auto_renew=bool(form.bool("should_auto_renew")),
-        is_taxable=form.bool("is_taxable") is not False,
+        is_supply=form.flag("is_supply"),
+        should_auto_renew=bool(form.flag("should_auto_renew")),
+        is_taxable=form.flag("is_taxable") is not False,
         item_weight=float(lx.to_minor(weight, "item_weight")) / 100 if weight is not None else None,
         item_weight_unit=weight_unit,
     )
@@ -203,12 +203,12 @@ async def get_listings_by_shop(request: Request, shop_id: str) -> dict[str, Any]
 async def get_listing(request: Request, listing_id: str) -> dict[str, Any]:
     """Public for active listings; a draft/inactive one is visible only to its owner's listings_r token."""
     state = etsy_state(request)
-    require_api_key(request)
+    app = require_api_key(request)
     listing = _listing(state, listing_id)
     if listing.state not in ("active", "sold_out"):
         if "authorization" not in request.headers:
             raise not_found(f"Could not find a Listing with listing_id = {listing.listing_id}.")
-        user_id = require_token(request, require_api_key(request), "listings_r").user_id
+        user_id = require_token(request, app, "listings_r").user_id
         if user_id != listing.user_id:
             raise not_found(f"Could not find a Listing with listing_id = {listing.listing_id}.")
     return _listing_json(state, listing, _includes(request))
@@ -222,24 +222,24 @@ async def update_listing(request: Request, shop_id: str, listing_id: str) -> dic
     form = await _form(request)
     changes: dict[str, Any] = {}
     if form.has("title"):
-        changes["title"] = lx.check_title(form.str("title", required=True) or "")
+        changes["title"] = lx.check_title(form.text("title", required=True) or "")
     if form.has("description"):
-        changes["description"] = form.str("description", required=True)
+        changes["description"] = form.text("description", required=True)
     if form.has("who_made"):
         changes["who_made"] = form.enum("who_made", lx.WHO_MADE, required=True)
     if form.has("when_made"):
         changes["when_made"] = form.enum("when_made", lx.WHEN_MADE, required=True)
     if form.has("taxonomy_id"):
-        changes["taxonomy_id"] = form.int("taxonomy_id", required=True, minimum=1)
+        changes["taxonomy_id"] = form.integer("taxonomy_id", required=True, minimum=1)
     if form.has("type"):
         changes["listing_type"] = form.enum("type", lx.LISTING_TYPES, required=True)
     if form.has("shipping_profile_id"):
-        profile_id = form.int("shipping_profile_id", required=True, minimum=1)
+        profile_id = form.integer("shipping_profile_id", required=True, minimum=1)
         assert profile_id is not None
         _check_profile_ref(state, shop, profile_id)
         changes["shipping_profile_id"] = profile_id
     if form.has("readiness_state_id"):
-        readiness_id = form.int("readiness_state_id", required=True, minimum=1)
+        readiness_id = form.integer("readiness_state_id", required=True, minimum=1)
         assert readiness_id is not None
         _check_readiness_ref(state, shop, readiness_id)
         changes["readiness_state_id"] = readiness_id
@@ -249,7 +249,7 @@ async def update_listing(request: Request, shop_id: str, listing_id: str) -> dic
         changes["materials"] = lx.check_materials(form.str_list("materials") or [])
     for flag in ("is_supply", "should_auto_renew", "is_taxable"):
         if form.has(flag):
-            changes[flag] = form.bool(flag)
+            changes[flag] = form.flag(flag)
     new_state = form.enum("state", ("active", "inactive")) if form.has("state") else None
     if form.has("state") and new_state is None:
         raise bad_request("Parameter 'state' must be one of active, inactive; got ''.")
@@ -325,11 +325,11 @@ async def upload_listing_image(request: Request, shop_id: str, listing_id: str) 
     if not content:
         raise bad_request("Parameter 'image' is an empty file.")
     fields = lx.Form({k: [v] for k, v in form.items() if isinstance(v, str)})
-    alt_text = fields.str("alt_text")
+    alt_text = fields.text("alt_text")
     if alt_text is not None and len(alt_text) > 250:
         raise bad_request("Parameter 'alt_text' must be at most 250 characters.")
-    overwrite = bool(fields.bool("overwrite"))
-    rank = fields.int("rank", minimum=1, maximum=lx.MAX_IMAGES) or len(listing.images) + 1
+    overwrite = bool(fields.flag("overwrite"))
+    rank = fields.integer("rank", minimum=1, maximum=lx.MAX_IMAGES) or len(listing.images) + 1
     at_rank = next((i for i in listing.images if i.rank == rank), None)
     if at_rank is not None and overwrite:
         listing.images.remove(at_rank)
@@ -386,7 +386,7 @@ async def update_listing_property(request: Request, shop_id: str, listing_id: st
     prop = {
         "property_id": pid,
         "property_name": None,
-        "scale_id": form.int("scale_id", minimum=1),
+        "scale_id": form.integer("scale_id", minimum=1),
         "scale_name": None,
         "value_ids": value_ids,
         "values": values,

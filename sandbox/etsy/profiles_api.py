@@ -26,24 +26,24 @@ REGIONS = ("eu", "non_eu", "none")
 
 
 def _processing(form: lx.Form, required: bool, units: tuple[str, ...]) -> tuple[int | None, int | None, str | None]:
-    low = form.int("min_processing_time", required=required, minimum=1, maximum=10)
-    high = form.int("max_processing_time", required=required, minimum=1, maximum=10)
+    low = form.integer("min_processing_time", required=required, minimum=1, maximum=10)
+    high = form.integer("max_processing_time", required=required, minimum=1, maximum=10)
     if low is not None and high is not None and low > high:
         raise bad_request("Parameter 'min_processing_time' must not exceed 'max_processing_time'.")
     return low, high, form.enum("processing_time_unit", units)
 
 
 def _destination(form: lx.Form, state: EtsyState) -> lx.Destination:
-    country = form.str("destination_country_iso")
+    country = form.text("destination_country_iso")
     region = form.enum("destination_region", REGIONS)
     if (country is None) == (region is None or region == "none"):
         raise bad_request("Exactly one of 'destination_country_iso' or 'destination_region' is required.")
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise bad_request(f"Parameter 'destination_country_iso' must be an ISO 3166-1 alpha-2 code, got '{country}'.")
-    carrier = form.int("shipping_carrier_id", minimum=0)
-    mail_class = form.str("mail_class")
-    low = form.int("min_delivery_days", minimum=1, maximum=45)
-    high = form.int("max_delivery_days", minimum=1, maximum=45)
+    carrier = form.integer("shipping_carrier_id", minimum=0)
+    mail_class = form.text("mail_class")
+    low = form.integer("min_delivery_days", minimum=1, maximum=45)
+    high = form.integer("max_delivery_days", minimum=1, maximum=45)
     if carrier is None and (low is None or high is None):
         raise bad_request("Either 'shipping_carrier_id' + 'mail_class' or 'min_delivery_days' + 'max_delivery_days'.")
     if carrier is not None and mail_class is None:
@@ -76,8 +76,8 @@ async def create_shipping_profile(request: Request, shop_id: str) -> dict[str, A
     state = etsy_state(request)
     shop = _owned_shop(state, shop_id, _auth(request, "shops_w"))
     form = await _form(request)
-    title = form.str("title", required=True) or ""
-    origin = form.str("origin_country_iso", required=True) or ""
+    title = form.text("title", required=True) or ""
+    origin = form.text("origin_country_iso", required=True) or ""
     if len(origin) != 2 or not origin.isalpha():
         raise bad_request(f"Parameter 'origin_country_iso' must be an ISO 3166-1 alpha-2 code, got '{origin}'.")
     low, high, unit = _processing(form, True, ("business_days", "weeks"))
@@ -91,7 +91,7 @@ async def create_shipping_profile(request: Request, shop_id: str) -> dict[str, A
         min_processing_days=low or 1,
         max_processing_days=high or 1,
         processing_time_unit=unit or "business_days",
-        origin_postal_code=form.str("origin_postal_code"),
+        origin_postal_code=form.text("origin_postal_code"),
         destinations=[destination],
     )
     state.shipping_profiles[profile.shipping_profile_id] = profile
@@ -124,15 +124,15 @@ async def update_shipping_profile(request: Request, shop_id: str, shipping_profi
     new_high = high if high is not None else profile.max_processing_days
     if new_low > new_high:
         raise bad_request("Parameter 'min_processing_time' must not exceed 'max_processing_time'.")
-    origin = form.str("origin_country_iso")
+    origin = form.text("origin_country_iso")
     if origin is not None and (len(origin) != 2 or not origin.isalpha()):
         raise bad_request(f"Parameter 'origin_country_iso' must be an ISO 3166-1 alpha-2 code, got '{origin}'.")
-    profile.title = form.str("title") or profile.title
+    profile.title = form.text("title") or profile.title
     profile.origin_country_iso = origin.upper() if origin else profile.origin_country_iso
     profile.min_processing_days, profile.max_processing_days = new_low, new_high
     profile.processing_time_unit = unit or profile.processing_time_unit
     if form.has("origin_postal_code"):
-        profile.origin_postal_code = form.str("origin_postal_code")
+        profile.origin_postal_code = form.text("origin_postal_code")
     return lx.profile_payload(profile, shop.currency_code)
 
 
