@@ -477,3 +477,11 @@ def test_edge_faults_and_request_log_cover_listing_routes(etsy: EtsyHarness, sho
         bad_sort = etsy.api("GET", f"/shops/{shop['shop_id']}/listings", token=seller, params={"sort_on": "name"})
     assert bad_sort.status_code == 400
     assert "sort_on" in bad_sort.json()["error"]
+
+
+def test_owner_read_of_a_draft_costs_one_request_of_quota(etsy: EtsyHarness, shop: dict[str, Any], seller: str) -> None:
+    draft = etsy.control("POST", f"/shops/{shop['shop_id']}/listings", json={"state": "draft"})
+    first = etsy.api("GET", f"/listings/{draft['listing_id']}", token=seller)
+    second = etsy.api("GET", f"/listings/{draft['listing_id']}", token=seller)
+    assert second.status_code == 200
+    assert int(first.headers["x-remaining-today"]) - int(second.headers["x-remaining-today"]) == 1
