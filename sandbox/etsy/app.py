@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.etsy import api, control, oauth
+from sandbox.etsy import api, control, listings_api, listings_control, oauth, profiles_api
 from sandbox.etsy.errors import EtsyError, etsy_error_handler, http_error_handler
 from sandbox.etsy.state import EtsyState
 from sandbox.faults import take_fault
@@ -47,7 +47,10 @@ def create_app(state: EtsyState | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.include_router(oauth.router)
     app.include_router(api.router)
+    app.include_router(listings_api.router)
+    app.include_router(profiles_api.router)
     app.include_router(control.router)
+    app.include_router(listings_control.router)
 
     @app.middleware("http")
     async def etsy_edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -183,6 +183,7 @@ class SettingsIn(_Strict):
     deny_consent: bool | None = None
     require_shared_secret: bool | None = None
     carriers: list[str] | None = None
+    require_processing_profile: bool | None = None
 
 
 class TokenIn(_Strict):

@@ -107,6 +107,9 @@ class Settings:
     # Since Feb 2026 Etsy rejects a bare keystring; False restores the 2025 behaviour.
     require_shared_secret: bool = True
     carriers: list[str] | None = field(default_factory=lambda: list(DEFAULT_CARRIERS))
+    # 2025-26 processing-profile migration: once it applies to a shop, a physical listing needs a
+    # readiness_state_id to go active. Off by default, as in the vendored 2025 spec.
+    require_processing_profile: bool = False
 
 
 @dataclass
@@ -300,6 +303,10 @@ class EtsyState:
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.faults: list[Fault] = []
         self.limiter = RateLimiter()
+        # Listings world (sandbox/etsy/listings.py): keyed by id, values are its dataclasses.
+        self.listings: dict[int, Any] = {}
+        self.shipping_profiles: dict[int, Any] = {}
+        self.readiness_states: dict[int, Any] = {}
         self.request_log: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._ids = {
             "user": 70_000_000,
@@ -309,6 +316,12 @@ class EtsyState:
             "shipment": 1_100_000_000,
             "listing": 1_500_000_000,
             "fault": 0,
+            "product": 4_000_000_000,
+            "offering": 5_000_000_000,
+            "image": 6_000_000_000,
+            "shipping_profile": 200_000_000,
+            "destination": 300_000_000,
+            "readiness": 1_000_000,
         }
 
     # -- time and ids -------------------------------------------------------------------------

@@ -23,6 +23,9 @@ from tests.specs import ETSY_SPEC
 
 SPEC_PATH = ETSY_SPEC
 ETSY_HOST = "https://openapi.etsy.com"
+# 2025-26 endpoints the vendored (2025) file does not have; emulated from the fact sheet, so only
+# counted here (`unchecked`), never validated. Matched as a path segment.
+NOT_IN_VENDORED_SPEC = ("/readiness-state-definitions",)
 
 
 def _drop_null_defaults(node: Any) -> None:
@@ -51,6 +54,7 @@ class ContractRecorder:
     validated: int = 0
     violations: list[str] = field(default_factory=list)
     undeclared: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
     _off_spec_request: bool = False
 
     def declared_statuses(self, method: str, path: str) -> set[str] | None:
@@ -77,7 +81,11 @@ class ContractRecorder:
         if not path.startswith("/v3/application/"):
             return
         response.read()
+        request.read()  # multipart bodies (uploadListingImage) are streams until read
         label = f"{request.method} {path}?{request.url.query.decode()} -> {response.status_code}"
+        if any(segment in path for segment in NOT_IN_VENDORED_SPEC):
+            self.unchecked.append(label)
+            return
         declared = self.declared_statuses(request.method.lower(), path)
         if declared is None:
             self.violations.append(f"{label}: operation not in spec")
