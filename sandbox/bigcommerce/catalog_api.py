@@ -162,6 +162,18 @@ async def delete_product(request: Request, store_hash: str, product_id: str) -> 
     return Response(status_code=204)
 
 
+@router.delete("/products", status_code=204)
+async def delete_products(request: Request, store_hash: str) -> Response:
+    """Bulk delete by the list filters (`id:in`, `name`, `sku`, …); without a filter nothing is deleted (422)."""
+    authorize(request, store_hash, PRODUCTS_MODIFY)
+    state = bc_state(request)
+    if not set(request.query_params) & {"id", "id:in", "name", "sku", "sku:in", "keyword", "is_visible", "inventory_level"}:
+        raise v3_unprocessable({"id:in": "a filter is required to delete products"})
+    for product in filter_products(state, store_hash, request):
+        del state.products[product.id]
+    return Response(status_code=204)
+
+
 # ----------------------------------------------------------------------------------- variants
 
 
@@ -208,6 +220,16 @@ async def update_variant(request: Request, store_hash: str, product_id: str, var
         raise v3_unprocessable(errors)
     catalog_ops.apply_variant_update(state, product, variant, body)
     return {"data": variant_payload(product, variant), "meta": {}}
+
+
+@router.delete("/products/{product_id}/variants/{variant_id}", status_code=204)
+async def delete_variant(request: Request, store_hash: str, product_id: str, variant_id: str) -> Response:
+    authorize(request, store_hash, PRODUCTS_MODIFY)
+    state = bc_state(request)
+    product = product_or_404(state, store_hash, product_id)
+    product.variants = [v for v in product.variants if v.id != _id(variant_id)]
+    catalog_ops.touch(state, product)
+    return Response(status_code=204)
 
 
 @router.put("/variants")

@@ -119,7 +119,9 @@ def create_product(state: BigCommerceState, store_hash: str, body: Any) -> Produ
             ids = [_option_value_for(state, product, display_name, label) for display_name, label in combo]
             product.variants.append(_new_variant(state, product, raw["sku"], ids, raw))
     else:
+        # No option values: the one variant given (if any) is the base variant and carries the product SKU.
         base = {"inventory_level": fields["inventory_level"]} if not variants else variants[0]
+        product.sku = product.sku or base.get("sku", "")
         product.variants.append(_new_variant(state, product, product.sku, [], base, base_variant=True))
     state.products[product.id] = product
     return product

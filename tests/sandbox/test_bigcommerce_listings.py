@@ -348,3 +348,17 @@ def test_control_seeds_reads_back_and_drifts_stock(bc: BigCommerceHarness, merch
     assert (
         bc.http.put(f"/_sandbox/bigcommerce/stores/{merchant.store_hash}/stock", json={"inventory_level": 1}).status_code == 422
     )
+
+
+def test_sku_limit_bulk_delete_and_variant_delete(bc: BigCommerceHarness, merchant: Merchant) -> None:
+    sizes = [{"sku": f"BIG-{i}", "option_values": [{"option_display_name": "N", "label": str(i)}]} for i in range(601)]
+    too_many = api(bc, merchant, "POST", "/v3/catalog/products", json={**MUG, "name": "Big", "sku": "BIG", "variants": sizes})
+    assert too_many.status_code == 422 and "600" in too_many.json()["errors"]["variants"]
+    shirt = create(bc, merchant, TSHIRT)
+    path = f"/v3/catalog/products/{shirt['id']}/variants/{shirt['variants'][0]['id']}"
+    assert api(bc, merchant, "DELETE", path).status_code == 204
+    assert [v["sku"] for v in stored(bc, merchant)[0]["variants"]] == ["TS-RED-L"]
+    create(bc, merchant, MUG)
+    assert api(bc, merchant, "DELETE", "/v3/catalog/products").status_code == 422
+    assert api(bc, merchant, "DELETE", "/v3/catalog/products", params={"id:in": str(shirt["id"])}).status_code == 204
+    assert [p["name"] for p in stored(bc, merchant)] == ["Mug"]
