@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from sandbox.bigcommerce import catalog_ops
 from sandbox.bigcommerce.auth import authorize, bc_state
@@ -23,7 +24,7 @@ from sandbox.bigcommerce.catalog_payloads import (
     product_payload,
     variant_payload,
 )
-from sandbox.bigcommerce.errors import v3_unprocessable
+from sandbox.bigcommerce.errors import STATUS_CODES_URL, v3_unprocessable
 from sandbox.bigcommerce.scopes import PRODUCTS_MODIFY, PRODUCTS_READ
 from sandbox.bigcommerce.state import BigCommerceState
 
@@ -128,11 +129,18 @@ async def get_products(request: Request, store_hash: str) -> dict[str, Any]:
 
 
 @router.post("/products")
-async def create_product(request: Request, store_hash: str) -> dict[str, Any]:
+async def create_product(request: Request, store_hash: str) -> Any:
     authorize(request, store_hash, PRODUCTS_MODIFY)
     state = bc_state(request)
     product = catalog_ops.create_product(state, store_hash, await json_body(request))
-    return {"data": product_payload(product, {"variants", "images", "custom_fields", "options"}), "meta": {}}
+    dropped = catalog_ops.cap_variant_inventory(product)
+    payload = product_payload(product, {"variants", "images", "custom_fields", "options"})
+    if dropped:  # 207: the product is saved, part of its inventory is not
+        pagination = {"total": 1, "count": 1, "per_page": 1, "current_page": 1, "total_pages": 1, "links": {}}
+        errors = {"status": 207, "title": "The product was created, but some inventory was not saved",
+                  "type": STATUS_CODES_URL, "errors": dropped}
+        return JSONResponse({"data": [payload], "errors": errors, "meta": {"pagination": pagination}}, status_code=207)
+    return {"data": payload, "meta": {}}
 
 
 @router.get("/products/{product_id}")

@@ -42,6 +42,8 @@ async def seed_products(request: Request, store_hash: str, body: SeedIn) -> dict
     state = bc_state(request)
     _store_or_404(state, store_hash)
     made = [catalog_ops.create_product(state, store_hash, raw) for raw in body.products]
+    for product in made:
+        catalog_ops.cap_variant_inventory(product)
     return {"product_ids": [p.id for p in made], "products": [full_view(p) for p in made]}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sandbox.bigcommerce.catalog import (
     MAX_CUSTOM_FIELDS,
     MAX_IMAGES,
+    MAX_INT,
     MAX_VARIANTS,
     MISSING,
     OPTION_TYPES,
@@ -125,6 +126,23 @@ def create_product(state: BigCommerceState, store_hash: str, body: Any) -> Produ
         product.variants.append(_new_variant(state, product, product.sku, [], base, base_variant=True))
     state.products[product.id] = product
     return product
+
+
+def cap_variant_inventory(product: Product) -> dict[str, str]:
+    """BigCommerce's limit handling: variant stock may sum to at most 2,147,483,647.
+
+    Once other variants hold stock, a variant that would push the sum over is saved without its
+    inventory (level 0); the product itself is kept. Returns what was not saved (→ 207).
+    """
+    running, dropped = 0, {}
+    for i, variant in enumerate(product.variants):
+        level = variant.fields.get("inventory_level") or 0
+        if running + level > MAX_INT:
+            variant.fields["inventory_level"] = 0
+            dropped[f"variants[{i}].inventory_level"] = f"total inventory would exceed {MAX_INT}; not saved"
+        else:
+            running += level
+    return dropped
 
 
 def _option_value_for(state: BigCommerceState, product: Product, display_name: str, label: str) -> tuple[int, int]:

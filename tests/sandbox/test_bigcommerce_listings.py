@@ -362,3 +362,14 @@ def test_sku_limit_bulk_delete_and_variant_delete(bc: BigCommerceHarness, mercha
     assert api(bc, merchant, "DELETE", "/v3/catalog/products").status_code == 422
     assert api(bc, merchant, "DELETE", "/v3/catalog/products", params={"id:in": str(shirt["id"])}).status_code == 204
     assert [p["name"] for p in stored(bc, merchant)] == ["Mug"]
+
+
+def test_variant_stock_over_the_total_limit_is_a_207_partial_success(bc: BigCommerceHarness, merchant: Merchant) -> None:
+    body = {**TSHIRT, "variants": [{**TSHIRT["variants"][0], "inventory_level": 2_147_483_000},
+                                   {**TSHIRT["variants"][1], "inventory_level": 1000}]}
+    response = api(bc, merchant, "POST", "/v3/catalog/products", json=body)
+    assert response.status_code == 207
+    answer = response.json()
+    assert answer["errors"]["status"] == 207 and list(answer["errors"]["errors"]) == ["variants[1].inventory_level"]
+    assert [v["inventory_level"] for v in answer["data"][0]["variants"]] == [2_147_483_000, 0]
+    assert [v["inventory_level"] for v in stored(bc, merchant)[0]["variants"]] == [2_147_483_000, 0]
