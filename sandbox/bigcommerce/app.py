@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.bigcommerce import control, hooks_api, orders_api, store_api
+from sandbox.bigcommerce import catalog_api, catalog_control, control, hooks_api, inventory_api, orders_api, store_api
 from sandbox.bigcommerce.errors import BigCommerceError, bigcommerce_error_handler, http_error_handler, shape_for
 from sandbox.bigcommerce.state import BigCommerceState
 from sandbox.faults import take_fault
@@ -58,7 +58,10 @@ def create_app(state: BigCommerceState | None = None) -> FastAPI:
     app.include_router(orders_api.router)
     app.include_router(store_api.router)
     app.include_router(hooks_api.router)
+    app.include_router(catalog_api.router)
+    app.include_router(inventory_api.router)
     app.include_router(control.router)
+    app.include_router(catalog_control.router)
 
     @app.middleware("http")
     async def bigcommerce_edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -66,3 +66,5 @@ PROBES: dict[str, tuple[str, str, dict | None]] = {
     "store_v2_products_read_only": ("GET", "/v3/catalog/products?limit=1", None),
     "store_inventory_read_only": ("GET", "/v3/inventory/items?limit=1", None),
 }
+PRODUCTS_MODIFY = ScopeNeed.modify("store_v2_products")
+INVENTORY_MODIFY = ScopeNeed.modify("store_inventory")

@@ -278,6 +278,7 @@ class BigCommerceState:
         self.stores: dict[str, Store] = {}
         self.accounts: dict[str, ApiAccount] = {}  # by access_token
         self.orders: dict[int, Order] = {}
+        self.products: dict[int, Any] = {}  # catalog.Product by id (catalog.py holds the model)
         self.shipments: list[Shipment] = []
         self.hooks: dict[int, Hook] = {}
         self.events: dict[str, WebhookEvent] = {}
@@ -292,6 +293,10 @@ class BigCommerceState:
             "catalog_product": 76,
             "variant": 120,
             "option": 17,
+            "option_value": 60,
+            "sku": 300,
+            "image": 400,
+            "custom_field": 10,
             "order_address": 0,
             "product_option": 0,
             "shipment": 0,

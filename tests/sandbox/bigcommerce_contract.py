@@ -13,10 +13,20 @@ Two spec quirks are repaired before loading; everything else is validated as pub
   nothing, so an embedded consignment object or order product also matches them and their `oneOf`
   with the embedded form can never pass; the links get `required: [url, resource]`, which every
   link in the spec's examples has.
+- `product_Base_POST.variants` reuses `productVariant_Full`, which requires the read-only `id` and
+  `product_id` a client cannot know before the product exists (the docs' own create example sends
+  neither); for the POST body those two are dropped from `required`, `sku` stays required.
+- `POST .../images` answers `data: oneOf[json image, multipart image]`, two open objects any image
+  matches both of, so the `oneOf` can never pass; the JSON alternative is kept.
+- the variants spec marks nullable variant fields with the Swagger-2 `x-nullable`, which OAS 3
+  validators ignore; it is read as `nullable`.
+- the Inventory API declares its 422s as `application/problem+json`; that media type is parsed as
+  JSON (openapi-core only knows `application/json` by default).
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,9 +41,16 @@ from tests.specs import SPEC_DIR as VENDORED_SPEC_DIR
 SPEC_DIR = VENDORED_SPEC_DIR
 SPEC_FILES = {
     "v2": ("bigcommerce-orders.v2.oas2.yml", "bigcommerce-store_information.v2.yml"),
-    "v3": ("bigcommerce-webhooks.v3.yml", "bigcommerce-products_catalog.v3.yml", "bigcommerce-inventory.v3.yml"),
+    "v3": (
+        "bigcommerce-webhooks.v3.yml",
+        "bigcommerce-products_catalog.v3.yml",
+        "bigcommerce-product-variants_catalog.v3.yml",
+        "bigcommerce-product-variant-options_catalog.v3.yml",
+        "bigcommerce-inventory.v3.yml",
+    ),
 }
 API_HOST = "https://api.bigcommerce.com"
+EXTRA_DESERIALIZERS = {"application/problem+json": json.loads}
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -44,9 +61,31 @@ def _repair(name: str, raw: dict[str, Any]) -> None:
         sort["enum"] = [f"{f}{suffix}" for f in sort["enum"] for suffix in ("", ":asc", ":desc")]
         for link in ("orderConsignments_Resource", "products_Resource"):
             raw["components"]["schemas"][link]["required"] = ["url", "resource"]
+    if name == "bigcommerce-products_catalog.v3.yml":
+        schemas = raw["components"]["schemas"]
+        posted = {**schemas["productVariant_Full"], "required": ["sku"]}
+        schemas["productVariant_Post_inline"] = posted
+        inline_ref = {"$ref": "#/components/schemas/productVariant_Post_inline"}
+        schemas["product_Base_POST"]["properties"]["variants"]["items"] = inline_ref
+        image = raw["paths"]["/catalog/products/{product_id}/images"]["post"]["responses"]["200"]
+        data = image["content"]["application/json"]["schema"]["properties"]["data"]
+        image["content"]["application/json"]["schema"]["properties"]["data"] = data["oneOf"][0]
+    if name == "bigcommerce-product-variants_catalog.v3.yml":
+        _x_nullable_to_nullable(raw)
     if name == "bigcommerce-webhooks.v3.yml":
         data = raw["components"]["responses"]["webhooks_Resp"]["content"]["application/json"]["schema"]["properties"]["data"]
         data.pop("minItems", None)
+
+
+def _x_nullable_to_nullable(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("x-nullable") is True:
+            node["nullable"] = True
+        for value in node.values():
+            _x_nullable_to_nullable(value)
+    elif isinstance(node, list):
+        for value in node:
+            _x_nullable_to_nullable(value)
 
 
 @dataclass
@@ -63,7 +102,8 @@ def load_specs() -> list[Spec]:
         for name in names:
             raw = yaml.load((SPEC_DIR / name).read_text(), Loader=_Loader)
             _repair(name, raw)
-            openapi = OpenAPI.from_dict(raw, config=Config(spec_validator_cls=None))
+            config = Config(spec_validator_cls=None, extra_media_type_deserializers=EXTRA_DESERIALIZERS)
+            openapi = OpenAPI.from_dict(raw, config=config)
             specs.append(Spec(name, version, raw, openapi))
     return specs
 
