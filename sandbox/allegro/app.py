@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.allegro import api, control, oauth
+from sandbox.allegro import api, control, oauth, offers_api, offers_control
 from sandbox.allegro.errors import (
     MEDIA_TYPE,
     AllegroError,
@@ -69,6 +69,8 @@ def create_app(state: AllegroState | None = None) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(api.router)
     app.include_router(control.router)
+    app.include_router(offers_api.router)
+    app.include_router(offers_control.router)
 
     @app.middleware("http")
     async def allegro_edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
