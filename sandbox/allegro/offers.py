@@ -22,6 +22,8 @@ EXTERNAL_ID_MAX = 100
 HANDLING_TIMES = ("PT0S", "PT24H", "P2D", "P3D", "P4D", "P5D", "P7D", "P10D", "P14D", "P21D", "P30D", "P60D")
 STOCK_UNITS = ("UNIT", "PAIR", "SET")
 SHIPPING_RATES_NAME_MAX = 64
+DESCRIPTION_MAX_BYTES = 40_000
+INVOICE_TYPES = ("VAT", "VAT_MARGIN", "WITHOUT_VAT", "NO_INVOICE")
 IMAGE_HOST = "https://a.allegroimg.com/original"
 
 
@@ -212,11 +214,36 @@ def check_offer(world: OffersWorld, seller_id: str, body: Any) -> None:
     for i, image in enumerate(body.get("images") or []):
         if not isinstance(image, str) or not image.startswith("https://"):
             raise _err("images must be https URLs of uploaded images", f"images[{i}]")
+    check_description(body.get("description"))
+    location = body.get("location")
+    if isinstance(location, dict) and location.get("countryCode") == "PL" and not location.get("province"):
+        raise _err("location.province is required for Poland", "location.province")
+    invoice = (body.get("payments") or {}).get("invoice")
+    if invoice is not None and invoice not in INVOICE_TYPES:
+        raise _err(f"payments.invoice must be one of {', '.join(INVOICE_TYPES)}", "payments.invoice")
     status = (body.get("publication") or {}).get("status", "INACTIVE")
     if status not in ("ACTIVE", "INACTIVE"):
         raise _err("publication.status must be ACTIVE or INACTIVE", "publication.status")
     if status == "ACTIVE" and available == 0:
         raise _err("An offer can only be activated with stock greater than 0", "stock.available")
+
+
+def check_description(description: Any) -> None:
+    """Sections of TEXT (limited HTML) and IMAGE items, at most 40,000 bytes in all."""
+    if description is None:
+        return
+    sections = description.get("sections") if isinstance(description, dict) else None
+    if not isinstance(sections, list):
+        raise _err("description.sections must be a list", "description.sections")
+    size = 0
+    for i, section in enumerate(sections):
+        for j, item in enumerate((section or {}).get("items") or []):
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind not in ("TEXT", "IMAGE"):
+                raise _err("description items are TEXT or IMAGE", f"description.sections[{i}].items[{j}].type")
+            size += len(str(item.get("content") or item.get("url") or "").encode())
+    if size > DESCRIPTION_MAX_BYTES:
+        raise _err(f"The description is {size} bytes, more than {DESCRIPTION_MAX_BYTES}", "description")
 
 
 def check_delivery(world: OffersWorld, seller_id: str, delivery: Any) -> None:
@@ -238,7 +265,6 @@ def new_body(offer_id: str, request: dict[str, Any], status: str, now_iso: str) 
     body["stock"] = {"unit": "UNIT", **body["stock"]}
     body["publication"] = {**(body.get("publication") or {}), "status": status}
     body["validation"] = {"errors": [], "warnings": [], "validatedAt": now_iso}
-    body.setdefault("external", None)
     return body
 
 

@@ -164,6 +164,13 @@ def test_title_limits(allegro: AllegroHarness, token: str, name: str) -> None:
         ({"stock": {"available": 0}}, "stock.available"),
         ({"sellingMode": {"price": {"amount": 49.99, "currency": "PLN"}}}, "sellingMode.price.amount"),
         ({"external": {"id": "x" * 101}}, "external.id"),
+        ({"stock": {"available": 3, "unit": "BOX"}}, "stock.unit"),
+        ({"location": {"countryCode": "PL", "city": "Warszawa", "postCode": "00-001"}}, "location.province"),
+        ({"payments": {"invoice": "RECEIPT"}}, "payments.invoice"),
+        (
+            {"description": {"sections": [{"items": [{"type": "TEXT", "content": "<p>" + "x" * 40_000 + "</p>"}]}]}},
+            "description",
+        ),
     ],
 )
 def test_invalid_offer_fields_are_named(allegro: AllegroHarness, token: str, overrides: dict[str, Any], path: str) -> None:
@@ -338,3 +345,25 @@ def test_offer_endpoints_need_the_vendor_type_and_the_offers_scope(allegro: Alle
     assert denied.status_code == 403
     plain = allegro.api("GET", "/sale/offers", token, accept="application/json")
     assert plain.status_code == 406
+
+
+def test_offer_without_external_id_and_with_a_description(allegro: AllegroHarness, token: str) -> None:
+    body = offer_body()
+    del body["external"]
+    body["description"] = {"sections": [{"items": [{"type": "TEXT", "content": "<p>Bawełna 100%</p>"}]}]}
+    body["location"] = {"countryCode": "PL", "province": "MAZOWIECKIE", "city": "Warszawa", "postCode": "00-001"}
+    response = allegro.api("POST", "/sale/product-offers", token, body)
+    assert response.status_code == 202
+    offer = allegro.get_json(f"/sale/product-offers/{response.json()['id']}", token)
+    assert "external" not in offer and offer["description"] == body["description"]
+    assert allegro.get_json("/sale/offers", token)["offers"][0]["id"] == offer["id"]
+
+
+def test_edge_faults_and_the_request_log_cover_offer_routes(allegro: AllegroHarness, token: str) -> None:
+    allegro.control("POST", "/faults", json={"kind": "rate_limit", "path_prefix": "/sale/product-offers"})
+    limited = allegro.api("POST", "/sale/product-offers", token, offer_body())
+    assert limited.status_code == 429 and errors_of(limited)[0]["code"] == "TooManyRequestsException"
+    assert allegro.api("POST", "/sale/product-offers", token, offer_body()).status_code == 202
+    log = allegro.control("GET", "/requests")["requests"]
+    offers = [r for r in log if r["path"] == "/sale/product-offers"]
+    assert [(r["status"], r["fault"]) for r in offers] == [(429, "rate_limit"), (202, None)]
