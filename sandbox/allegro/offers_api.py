@@ -19,6 +19,7 @@ from sandbox.allegro.api import _body
 from sandbox.allegro.auth import allegro_state, require_token, seller_id
 from sandbox.allegro.errors import MEDIA_TYPE, AllegroError, not_found, vendor_json
 from sandbox.allegro.state import AllegroState, iso
+from sandbox.faults import take_fault
 
 router = APIRouter()
 
@@ -103,6 +104,8 @@ async def patch_product_offer(request: Request, offer_id: str) -> JSONResponse:
     owner = seller_id(require_token(request, OFFERS_WRITE))
     offer = own_offer(state, offer_id, owner)
     patch = await _body(request)
+    if take_fault(state.faults, lambda f: f.kind == "offer_conflict" and request.url.path.startswith(f.path_prefix)):
+        raise AllegroError(409, "CONFLICT", f"Offer {offer_id} is being modified by another request, try again")
     if not isinstance(patch, dict):
         raise AllegroError(400, "VALIDATION_ERROR", "The request body must be an object", path="")
     candidate = copy.deepcopy(offer.body)

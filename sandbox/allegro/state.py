@@ -274,7 +274,7 @@ class Fault:
     """One queued misbehaviour; consumed by requests whose path starts with `path_prefix`."""
 
     fault_id: int
-    kind: str  # rate_limit | server_error | slow | token_server_error | stale_revision
+    kind: str  # rate_limit | server_error | slow | token_server_error | stale_revision | offer_conflict
     remaining: int
     path_prefix: str
     status: int = 500

@@ -236,6 +236,16 @@ def test_patch_stock_zero_ends_the_offer_and_only_activate_brings_it_back(allegr
     assert [x["id"] for x in listed["offers"]] == [offer_id]
 
 
+def test_concurrent_change_answers_409_and_changes_nothing(allegro: AllegroHarness, token: str) -> None:
+    offer_id = create_offer(allegro, token)["id"]
+    allegro.control("POST", "/faults", json={"kind": "offer_conflict", "path_prefix": f"/sale/product-offers/{offer_id}"})
+    conflict = allegro.api("PATCH", f"/sale/product-offers/{offer_id}", token, {"stock": {"available": 3}})
+    assert conflict.status_code == 409 and errors_of(conflict)[0]["code"] == "CONFLICT"
+    assert allegro.control("GET", f"/offers/{offer_id}")["offer"]["stock"]["available"] == 10
+    retried = allegro.api("PATCH", f"/sale/product-offers/{offer_id}", token, {"stock": {"available": 3}})
+    assert retried.status_code == 200 and retried.json()["stock"]["available"] == 3
+
+
 def test_patch_validates_like_creation(allegro: AllegroHarness, token: str) -> None:
     offer_id = create_offer(allegro, token)["id"]
     response = allegro.api("PATCH", f"/sale/product-offers/{offer_id}", token, {"stock": {"available": -1}})
