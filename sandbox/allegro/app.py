@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.allegro import api, control, oauth
+from sandbox.allegro import api, control, oauth, offers_api, offers_control
 from sandbox.allegro.errors import (
     MEDIA_TYPE,
     AllegroError,
@@ -32,6 +32,8 @@ from sandbox.faults import take_fault
 
 CONTROL_PREFIX = "/_sandbox/"
 OAUTH_PREFIX = "/auth/oauth/"
+# Faults a handler consumes itself (they change what it does rather than failing at the edge).
+IN_HANDLER_FAULTS = ("stale_revision", "offer_conflict")
 NOT_ACCEPTABLE = "Not acceptable representation requested. Please check 'Accept' request header"
 
 
@@ -41,7 +43,7 @@ def accepts_vendor_type(accept: str) -> bool:
 
 async def apply_fault(state: AllegroState, path: str) -> tuple[str, Response | None] | None:
     """Consume the first edge fault matching `path`: sleep for `slow`, else build the response to send."""
-    fault = take_fault(state.faults, lambda f: f.kind != "stale_revision" and path.startswith(f.path_prefix))
+    fault = take_fault(state.faults, lambda f: f.kind not in IN_HANDLER_FAULTS and path.startswith(f.path_prefix))
     if fault is None:
         return None
     if fault.kind == "slow":
@@ -69,6 +71,8 @@ def create_app(state: AllegroState | None = None) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(api.router)
     app.include_router(control.router)
+    app.include_router(offers_api.router)
+    app.include_router(offers_control.router)
 
     @app.middleware("http")
     async def allegro_edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

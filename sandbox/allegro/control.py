@@ -42,6 +42,7 @@ FAULT_DEFAULT_PREFIX = {
     "slow": "/order",
     "token_server_error": "/auth/oauth/token",
     "stale_revision": "/order/checkout-forms",
+    "offer_conflict": "/sale/product-offers",
 }
 
 

@@ -248,7 +248,16 @@ class EventsIn(Strict):
 
 
 class FaultIn(Strict):
-    kind: Literal["rate_limit", "server_error", "slow", "token_server_error", "expire_tokens", "revoke_grant", "stale_revision"]
+    kind: Literal[
+        "rate_limit",
+        "server_error",
+        "slow",
+        "token_server_error",
+        "expire_tokens",
+        "revoke_grant",
+        "stale_revision",
+        "offer_conflict",
+    ]
     count: int = Field(1, ge=1)
     status: int | None = Field(None, ge=500, le=599)
     retry_after: int = Field(1, ge=0)

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sandbox.allegro.offers import OffersWorld
+
 DEFAULT_CLIENT_ID = "sandbox-allegro-client-id"
 DEFAULT_CLIENT_SECRET = "sandbox-allegro-client-secret"
 ACCESS_TOKEN_TTL_S = 12 * 3600
@@ -272,7 +274,7 @@ class Fault:
     """One queued misbehaviour; consumed by requests whose path starts with `path_prefix`."""
 
     fault_id: int
-    kind: str  # rate_limit | server_error | slow | token_server_error | stale_revision
+    kind: str  # rate_limit | server_error | slow | token_server_error | stale_revision | offer_conflict
     remaining: int
     path_prefix: str
     status: int = 500
@@ -305,6 +307,7 @@ class AllegroState:
         self.request_log: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._ids = {"user": 46_968_690, "fault": 0, "shipment": 0}
         self._last_event_id = 0
+        self.offers = OffersWorld()
 
     # -- time and ids -------------------------------------------------------------------------
     def now(self) -> float:
