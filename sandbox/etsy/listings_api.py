@@ -15,6 +15,7 @@ from sandbox.etsy import listings as lx
 from sandbox.etsy.api import _owned_shop, _path_id
 from sandbox.etsy.auth import etsy_state, require_api_key, require_token
 from sandbox.etsy.errors import EtsyError, bad_request, not_found
+from sandbox.etsy.receipts import parse_int
 from sandbox.etsy.state import EtsyState, Shop
 
 router = APIRouter(prefix="/v3/application")
@@ -76,20 +77,6 @@ def _includes(request: Request) -> list[str]:
         if value not in allowed:
             raise bad_request(f"Parameter 'includes' must be one of {', '.join(allowed)}; got '{value}'.")
     return values
-
-
-def _query_int(request: Request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"Expected int for parameter '{name}', got '{raw}'.") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise bad_request(f"Parameter '{name}' must be {bound}, got {value}.")
-    return value
 
 
 def _auth(request: Request, scope: str) -> int:
@@ -185,8 +172,8 @@ async def get_listings_by_shop(request: Request, shop_id: str) -> dict[str, Any]
     wanted = request.query_params.get("state", "active")
     if wanted not in lx.LISTING_STATES:
         raise bad_request(f"Parameter 'state' must be one of {', '.join(lx.LISTING_STATES)}; got '{wanted}'.")
-    limit = _query_int(request, "limit", 25, 1, 100)
-    offset = _query_int(request, "offset", 0, 0)
+    limit = parse_int(request.query_params, "limit", 25, 1, 100)
+    offset = parse_int(request.query_params, "offset", 0, 0)
     includes = _includes(request)
     for name, allowed in SORT_PARAMS.items():
         value = request.query_params.get(name)

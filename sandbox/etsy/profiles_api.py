@@ -17,7 +17,8 @@ from sandbox.etsy import listings as lx
 from sandbox.etsy.api import _owned_shop, _path_id
 from sandbox.etsy.auth import etsy_state
 from sandbox.etsy.errors import bad_request, not_found
-from sandbox.etsy.listings_api import _auth, _form, _query_int
+from sandbox.etsy.listings_api import _auth, _form
+from sandbox.etsy.receipts import parse_int
 from sandbox.etsy.state import EtsyState, Shop
 
 router = APIRouter(prefix="/v3/application")
@@ -151,8 +152,8 @@ async def get_destinations(request: Request, shop_id: str, shipping_profile_id: 
     state = etsy_state(request)
     shop = _owned_shop(state, shop_id, _auth(request, "shops_r"))
     profile = _profile(state, shop, shipping_profile_id)
-    limit = _query_int(request, "limit", 25, 1, 100)
-    offset = _query_int(request, "offset", 0, 0)
+    limit = parse_int(request.query_params, "limit", 25, 1, 100)
+    offset = parse_int(request.query_params, "offset", 0, 0)
     page = profile.destinations[offset : offset + limit]
     return {
         "count": len(profile.destinations),
@@ -224,8 +225,8 @@ async def create_readiness(request: Request, shop_id: str) -> Any:
 async def list_readiness(request: Request, shop_id: str) -> dict[str, Any]:
     state = etsy_state(request)
     shop = _owned_shop(state, shop_id, _auth(request, "shops_r"))
-    limit = _query_int(request, "limit", 25, 1, 100)
-    offset = _query_int(request, "offset", 0, 0)
+    limit = parse_int(request.query_params, "limit", 25, 1, 100)
+    offset = parse_int(request.query_params, "offset", 0, 0)
     rows = [r for r in state.readiness_states.values() if r.shop_id == shop.shop_id]
     return {"count": len(rows), "results": [lx.readiness_payload(r) for r in rows[offset : offset + limit]]}
 
